@@ -34,7 +34,7 @@ fi
 PY=""
 for cand in "${PYTHON:-}" python3.12 python3.11 python3; do
   [ -n "$cand" ] || continue
-  if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,13)))'; then
+  if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,13)))' 2>/dev/null; then
     PY=$cand; break
   fi
 done
