@@ -1,0 +1,550 @@
+"""Parse MRZ text into an :class:`~misec_rules.mrz.MRZ`: lenient reading, strict checking.
+
+Shape and character errors raise :class:`~misec_rules.errors.MRZError` subclasses
+that name the line and column; everything else (a failing check digit, an unknown
+country code, an unknown date) is reported in ``checks`` and ``warnings``.
+
+References
+----------
+ICAO Doc 9303, 8th ed. (2021), Part 3 sections 4.2-4.9 (character set, names,
+dates, check digits) and Parts 4-7 section 4.2 (the layouts in ``_formats``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from misec_rules.errors import InvalidCharacter, InvalidLength, MRZError, UnknownFormat
+from misec_rules.mrz._checkdigit import check_value, show_char
+from misec_rules.mrz._countries import _known
+from misec_rules.mrz._formats import FORMATS, LETTERS, Field, Format
+from misec_rules.mrz._model import MRZ, Checks, MRZWarning, Repair, Sex, fast_construct
+
+__all__ = ["detect_format", "normalize_lines", "parse_lines", "parse_mrz"]
+
+_MRZ_LINE = re.compile(r"[A-Z0-9<]*")
+_SEX: dict[str, Sex] = {"M": "M", "F": "F", "X": "X", "<": "X"}
+_SHAPES = {3: (30,), 2: (36, 44)}
+_JOINED = {90: (3, 30), 72: (2, 36), 88: (2, 44)}
+_MAX_INPUT = 10_000  # characters; anything longer is not one MRZ
+
+
+def _where(line: int, column: int) -> str:
+    return f"line {line + 1}, column {column + 1}"
+
+
+def _warning(code: str, message: str) -> MRZWarning:
+    return fast_construct(MRZWarning, {"code": code, "message": message})
+
+
+def normalize_lines(text: str | Sequence[str]) -> list[str]:
+    """Split ``text`` into MRZ lines: surrounding whitespace and blank lines dropped.
+
+    A single line of 90, 72 or 88 characters (an MRZ whose line breaks were lost)
+    is split into 3x30, 2x36 or 2x44.
+
+    Raises
+    ------
+    MRZError
+        When ``text`` is neither text nor a sequence of text, or is far too long
+        to be one MRZ.
+    """
+    if isinstance(text, str):
+        if len(text) > _MAX_INPUT:
+            raise InvalidLength(f"input of {len(text)} characters is too long to be one mrz")
+        raw: Sequence[object] = text.splitlines()
+    elif isinstance(text, Sequence):
+        raw = text
+        if len(raw) > 50:
+            raise InvalidLength(f"expected 2 or 3 mrz lines, got {len(raw)}")
+    else:
+        raise MRZError(
+            f"mrz text must be a string or a sequence of lines, not `{type(text).__name__}`"
+        )
+    lines: list[str] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, str):
+            raise MRZError(f"line {i + 1} is `{type(item).__name__}`, not text", line=i + 1)
+        if len(item) > _MAX_INPUT:
+            raise InvalidLength(f"line {i + 1} is too long to be an mrz line", line=i + 1)
+        s = item.strip()
+        if s:
+            lines.append(s)
+    if len(lines) == 1 and len(lines[0]) in _JOINED:
+        n, width = _JOINED[len(lines[0])]
+        one = lines[0]
+        lines = [one[i * width : (i + 1) * width] for i in range(n)]
+    return lines
+
+
+def detect_format(lines: Sequence[str]) -> Format:
+    """The format whose shape ``lines`` have, after checking every character.
+
+    Raises
+    ------
+    InvalidLength
+        A wrong number of lines, or a line of a length no format has (names the line).
+    InvalidCharacter
+        A character outside ``A-Z0-9<`` (names line and column).
+    UnknownFormat
+        The first character, which tells formats of the same shape apart, is not a letter.
+    """
+    n = len(lines)
+    if n not in _SHAPES:
+        raise InvalidLength(f"expected 2 or 3 mrz lines, got {n}")
+    widths = _SHAPES[n]
+    first = len(lines[0])
+    if first not in widths:
+        if n == 2 and len(lines[1]) in widths:
+            expected = f"{len(lines[1])}"
+        else:
+            expected = " or ".join(str(w) for w in widths)
+        raise InvalidLength(
+            f"line 1 has {first} characters, expected {expected}", line=1, column=min(first, 99) + 1
+        )
+    for i, line in enumerate(lines[1:], 2):
+        if len(line) != first:
+            raise InvalidLength(
+                f"line {i} has {len(line)} characters, expected {first}",
+                line=i,
+                column=min(len(line), first) + 1,
+            )
+    for i, line in enumerate(lines):
+        if not _MRZ_LINE.fullmatch(line):
+            col = next(
+                c
+                for c, ch in enumerate(line)
+                if not ("A" <= ch <= "Z" or "0" <= ch <= "9" or ch == "<")
+            )
+            raise InvalidCharacter(
+                f"character `{show_char(line[col])}` at {_where(i, col)} is not an mrz character",
+                line=i + 1,
+                column=col + 1,
+            )
+    head = lines[0][0]
+    if head not in LETTERS:
+        raise UnknownFormat(
+            f"document code `{show_char(head)}` at line 1, column 1 is not a letter, "
+            "so no mrz format fits",
+            line=1,
+            column=1,
+        )
+    if n == 3:
+        return FORMATS["TD1"]
+    if first == 44:
+        return FORMATS["MRVA"] if head == "V" else FORMATS["TD3"]
+    return FORMATS["MRVB"] if head == "V" else FORMATS["TD2"]
+
+
+def parse_mrz(text: str | Sequence[str], *, reference_date: date | None = None) -> MRZ:
+    """Parse and check an MRZ.
+
+    Parameters
+    ----------
+    text
+        The MRZ as one string (lines separated by newlines) or as a sequence of
+        lines. Blank lines and whitespace around lines are ignored.
+    reference_date
+        The date two-digit years are resolved against (default: today). A birth
+        date is the most recent date not after it; an expiry date's year is the
+        one from 50 years before to 49 years after its year.
+
+    Returns
+    -------
+    MRZ
+        With ``checks`` per check digit, ``valid`` and ``warnings``; a failing
+        check digit does not raise.
+
+    Raises
+    ------
+    MRZError
+        :class:`~misec_rules.errors.InvalidLength`,
+        :class:`~misec_rules.errors.InvalidCharacter` or
+        :class:`~misec_rules.errors.UnknownFormat`, naming line and column.
+
+    References
+    ----------
+    ICAO Doc 9303, 8th ed. (2021), Parts 3-7.
+
+    Examples
+    --------
+    >>> m = parse_mrz(
+    ...     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\\n"
+    ...     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ...     reference_date=date(2010, 1, 1),
+    ... )
+    >>> m.format, m.surname, m.given_names, m.birth_date.isoformat(), m.valid
+    ('TD3', 'ERIKSSON', 'ANNA MARIA', '1974-08-12', True)
+    """
+    lines = normalize_lines(text)
+    fmt = detect_format(lines)
+    return parse_lines(fmt, lines, reference_date=reference_date)
+
+
+class _Plan:
+    """Field positions of one format, looked up once (the parser's hot path)."""
+
+    __slots__ = (
+        "birth",
+        "birthc",
+        "code",
+        "comp",
+        "composite",
+        "cstate",
+        "dn",
+        "dnc",
+        "expiry",
+        "expiryc",
+        "fmt",
+        "name",
+        "nat",
+        "opt",
+        "opt2",
+        "optc",
+        "overflow",
+        "sex",
+    )
+
+    def __init__(self, fmt: Format) -> None:
+        self.fmt = fmt
+        self.code = fmt["document_code"]
+        self.cstate = fmt["issuing_state"]
+        self.dn = fmt["document_number"]
+        self.dnc = fmt["document_number_check"]
+        self.nat = fmt["nationality"]
+        self.name = fmt["name"]
+        self.birth = fmt["birth_date"]
+        self.birthc = fmt["birth_date_check"]
+        self.sex = fmt["sex"]
+        self.expiry = fmt["expiry_date"]
+        self.expiryc = fmt["expiry_date_check"]
+        self.opt = fmt["optional_data"]
+        self.optc = fmt.by_name.get("optional_data_check")
+        self.opt2 = fmt.by_name.get("optional_data_2")
+        self.comp = fmt.by_name.get("composite_check")
+        self.composite = fmt.composite
+        # ICAO 9303 Part 5 4.2.2 note j and Part 6 4.2.2 note j: a document number
+        # longer than 9 characters continues in the optional data.
+        self.overflow = fmt.name in ("TD1", "TD2")
+
+
+_PLANS = {name: _Plan(fmt) for name, fmt in FORMATS.items()}
+
+
+def _get(lines: Sequence[str], f: Field) -> str:
+    return lines[f.line][f.start : f.end]
+
+
+def _digit_check(data: str, ch: str) -> bool:
+    return "0" <= ch <= "9" and ord(ch) - 48 == check_value(data)
+
+
+def _resolve_birth(yy: int, mm: int, dd: int, ref: date) -> date | None:
+    base = ref.year - ref.year % 100 + yy
+    for year in (base, base - 100, base - 200):
+        if year < 1:
+            break
+        try:
+            d = date(year, mm, dd)
+        except ValueError:
+            continue
+        if d <= ref:
+            return d
+    return None
+
+
+def _resolve_expiry(yy: int, mm: int, dd: int, ref: date) -> date | None:
+    low = ref.year - 50
+    year = low + (yy - low) % 100
+    try:
+        return date(year, mm, dd)
+    except ValueError:
+        return None
+
+
+def _parse_date(
+    raw: str, f: Field, ref: date, warnings: list[MRZWarning]
+) -> tuple[date | None, bool]:
+    """The date, and whether the field's characters allow its check digit to pass."""
+    label = f.name
+    if raw.isdigit():
+        yy, mm, dd = int(raw[:2]), int(raw[2:4]), int(raw[4:])
+        resolved = (
+            _resolve_birth(yy, mm, dd, ref)
+            if label == "birth_date"
+            else _resolve_expiry(yy, mm, dd, ref)
+        )
+        if resolved is None:
+            warnings.append(
+                _warning(
+                    f"{label}_invalid",
+                    f"{label.replace('_', ' ')} `{raw}` at {_where(f.line, f.start)} is not a calendar date",
+                )
+            )
+        return resolved, True
+    bad = [i for i, ch in enumerate(raw) if ch != "<" and not ch.isdigit()]
+    if bad:
+        col = f.start + bad[0]
+        warnings.append(
+            _warning(
+                f"{label}_invalid",
+                f"{label.replace('_', ' ')} holds `{raw[bad[0]]}` at {_where(f.line, col)}, "
+                "where only digits or `<` may stand",
+            )
+        )
+        return None, False
+    if raw == "<<<<<<":
+        warnings.append(
+            _warning(f"{label}_unknown", f"{label.replace('_', ' ')} is unknown (all fillers)")
+        )
+    else:
+        col = f.start + raw.index("<")
+        warnings.append(
+            _warning(
+                f"{label}_partly_unknown",
+                f"{label.replace('_', ' ')} `{raw}` is partly unknown (filler at {_where(f.line, col)})",
+            )
+        )
+    return None, True
+
+
+def _check_char(lines: Sequence[str], f: Field, warnings: list[MRZWarning]) -> str:
+    ch = lines[f.line][f.start]
+    if ch == "<":
+        return ch
+    if not ("0" <= ch <= "9"):
+        warnings.append(
+            _warning(
+                "invalid_character_for_field",
+                f"check digit `{ch}` at {_where(f.line, f.start)} is not a digit",
+            )
+        )
+    return ch
+
+
+def _filler_check_warning(f: Field, warnings: list[MRZWarning]) -> None:
+    warnings.append(
+        _warning(
+            "check_digit_filler",
+            f"{f.name.replace('_', ' ')} at {_where(f.line, f.start)} is `<` where a digit is required",
+        )
+    )
+
+
+def _code(raw: str, f: Field, label: str, warnings: list[MRZWarning]) -> str:
+    value = raw.strip("<")
+    if value not in _known():
+        warnings.append(
+            _warning(
+                f"unknown_{label}",
+                f"{label.replace('_', ' ')} `{value}` at {_where(f.line, f.start)} is not an "
+                "iso 3166-1 or icao 9303 code",
+            )
+        )
+    return value
+
+
+def _name(raw: str, f: Field, warnings: list[MRZWarning]) -> tuple[str, str]:
+    if raw[-1] != "<":
+        warnings.append(
+            _warning(
+                "name_possibly_truncated",
+                f"the name fills its whole field (line {f.line + 1}), it may be truncated",
+            )
+        )
+    body = raw.rstrip("<")
+    for i, ch in enumerate(body):
+        if "0" <= ch <= "9":
+            warnings.append(
+                _warning(
+                    "invalid_character_for_field",
+                    f"name holds the digit `{ch}` at {_where(f.line, f.start + i)}",
+                )
+            )
+            break
+    if "<<" in body:
+        primary, secondary = body.split("<<", 1)
+    else:
+        primary, secondary = body, ""
+        if "<" in body:
+            warnings.append(
+                _warning(
+                    "name_missing_separator",
+                    f"the name on line {f.line + 1} has no `<<`; all of it is taken as the surname",
+                )
+            )
+    surname = " ".join(p for p in primary.split("<") if p)
+    given = " ".join(p for p in secondary.split("<") if p)
+    return surname, given
+
+
+def parse_lines(
+    fmt: Format,
+    lines: Sequence[str],
+    *,
+    reference_date: date | None = None,
+    repairs: Sequence[Repair] = (),
+    warnings: Sequence[MRZWarning] = (),
+) -> MRZ:
+    """Parse lines already known to have ``fmt``'s shape and only MRZ characters.
+
+    ``repairs`` and ``warnings`` (from OCR repair) are carried into the result.
+    """
+    p = _PLANS[fmt.name]
+    ref = reference_date if reference_date is not None else date.today()
+    w: list[MRZWarning] = list(warnings)
+
+    # document code
+    code_raw = _get(lines, p.code)
+    if code_raw[0] not in fmt.document_codes:
+        w.append(
+            _warning(
+                "unexpected_document_code",
+                f"document code `{code_raw}` at line 1, column 1 is unusual for {fmt.name}",
+            )
+        )
+    if code_raw[1] not in LETTERS and code_raw[1] != "<":
+        w.append(
+            _warning(
+                "invalid_character_for_field",
+                f"document code holds the digit `{code_raw[1]}` at line 1, column 2",
+            )
+        )
+    document_code = code_raw.strip("<")
+    issuing_state = _code(_get(lines, p.cstate), p.cstate, "issuing_state", w)
+
+    # document number, with the TD1/TD2 long-number overflow
+    number = _get(lines, p.dn)
+    dnc = _check_char(lines, p.dnc, w)
+    opt_raw = _get(lines, p.opt)
+    optional_data: str
+    if dnc == "<" and p.overflow:
+        cut = opt_raw.find("<")
+        if cut == -1:
+            cut = len(opt_raw)
+        if cut >= 2 and "0" <= opt_raw[cut - 1] <= "9" and number[-1] != "<":
+            full = number + opt_raw[: cut - 1]
+            doc_ok: bool = _digit_check(full, opt_raw[cut - 1])
+            document_number = full.strip("<")
+            optional_data = opt_raw[cut + 1 :].strip("<")
+        else:
+            w.append(
+                _warning(
+                    "document_number_overflow_malformed",
+                    f"document number check digit at {_where(p.dnc.line, p.dnc.start)} is `<` "
+                    "but the optional data does not continue the number with a check digit",
+                )
+            )
+            doc_ok = False
+            document_number = number.strip("<")
+            optional_data = opt_raw.strip("<")
+    else:
+        if dnc == "<":
+            _filler_check_warning(p.dnc, w)
+        doc_ok = _digit_check(number, dnc)
+        document_number = number.strip("<")
+        optional_data = opt_raw.strip("<")
+
+    nationality = _code(_get(lines, p.nat), p.nat, "nationality", w)
+
+    birth_raw = _get(lines, p.birth)
+    birth, birth_chars_ok = _parse_date(birth_raw, p.birth, ref, w)
+    bc = _check_char(lines, p.birthc, w)
+    if bc == "<":
+        birth_ok = birth_raw == "<<<<<<"
+        if not birth_ok:
+            _filler_check_warning(p.birthc, w)
+    else:
+        birth_ok = birth_chars_ok and _digit_check(birth_raw, bc)
+
+    sex_raw = lines[p.sex.line][p.sex.start]
+    sex = _SEX.get(sex_raw)
+    if sex is None:
+        w.append(
+            _warning(
+                "invalid_sex",
+                f"sex `{sex_raw}` at {_where(p.sex.line, p.sex.start)} is not M, F, X or `<`",
+            )
+        )
+
+    expiry_raw = _get(lines, p.expiry)
+    expiry, expiry_chars_ok = _parse_date(expiry_raw, p.expiry, ref, w)
+    ec = _check_char(lines, p.expiryc, w)
+    if ec == "<":
+        expiry_ok = expiry_raw == "<<<<<<"
+        if not expiry_ok:
+            _filler_check_warning(p.expiryc, w)
+    else:
+        expiry_ok = expiry_chars_ok and _digit_check(expiry_raw, ec)
+    if expiry is not None:
+        if expiry < ref:
+            w.append(
+                _warning(
+                    "document_expired",
+                    f"the document expired on {expiry.isoformat()}, before {ref.isoformat()}",
+                )
+            )
+        if birth is not None and expiry < birth:
+            w.append(_warning("expiry_before_birth", "the expiry date is before the birth date"))
+
+    optional_ok: bool | None = None
+    if p.optc is not None:
+        oc = _check_char(lines, p.optc, w)
+        if oc == "<":
+            optional_ok = opt_raw == "<" * len(opt_raw)
+            if not optional_ok:
+                _filler_check_warning(p.optc, w)
+        else:
+            optional_ok = _digit_check(opt_raw, oc)
+
+    optional_data_2: str | None = None
+    if p.opt2 is not None:
+        optional_data_2 = _get(lines, p.opt2).strip("<")
+
+    composite_ok: bool | None = None
+    if p.comp is not None:
+        cc = _check_char(lines, p.comp, w)
+        if cc == "<":
+            _filler_check_warning(p.comp, w)
+        data = "".join(lines[ln][a:b] for ln, a, b in p.composite)
+        composite_ok = _digit_check(data, cc)
+
+    surname, given_names = _name(_get(lines, p.name), p.name, w)
+
+    checks = fast_construct(
+        Checks,
+        {
+            "document_number": doc_ok,
+            "birth_date": birth_ok,
+            "expiry_date": expiry_ok,
+            "optional_data": optional_ok,
+            "composite": composite_ok,
+        },
+    )
+    valid = (
+        doc_ok and birth_ok and expiry_ok and optional_ok is not False and composite_ok is not False
+    )
+    return fast_construct(
+        MRZ,
+        {
+            "format": fmt.name,
+            "document_code": document_code,
+            "issuing_state": issuing_state,
+            "nationality": nationality,
+            "surname": surname,
+            "given_names": given_names,
+            "document_number": document_number,
+            "birth_date": birth,
+            "expiry_date": expiry,
+            "sex": sex,
+            "optional_data": optional_data,
+            "optional_data_2": optional_data_2,
+            "lines": list(lines),
+            "checks": checks,
+            "valid": valid,
+            "warnings": w,
+            "repairs": list(repairs),
+        },
+    )
