@@ -1,1 +1,42 @@
-"""Placeholder, filled in by its own issue."""
+"""Versioned legal data-sharing rulesets and decisions that explain themselves.
+
+Load a ruleset folder with :func:`load_rulesets`; ask the registry to
+:meth:`~RulesetRegistry.decide` a :class:`SharingRequest` (or a mapping in
+DESIGN.md's JSON shape); read the :class:`Decision`.
+
+References
+----------
+Laki henkilötietojen käsittelystä maahanmuuttohallinnossa 615/2020; laki
+henkilötietojen käsittelystä poliisitoimessa 616/2019 (see rulesets/fi).
+"""
+
+from __future__ import annotations
+
+from misec_rules.sharing._conditions import compile_condition
+from misec_rules.sharing._engine import (
+    OUTCOMES,
+    CategoryDecision,
+    Decision,
+    LegalReference,
+    Route,
+    Rule,
+    RulesetVersion,
+)
+from misec_rules.sharing._loader import RulesetLoadError, load_rulesets
+from misec_rules.sharing._registry import RulesetRegistry
+from misec_rules.sharing._request import SharingRequest
+
+__all__ = [
+    "OUTCOMES",
+    "CategoryDecision",
+    "Decision",
+    "LegalReference",
+    "Route",
+    "Rule",
+    "RulesetLoadError",
+    "RulesetRegistry",
+    "RulesetVersion",
+    "SharingRequest",
+    "compile_condition",
+    "load_rulesets",
+]

@@ -1,0 +1,129 @@
+"""YAML reading that keeps line numbers and rejects duplicate keys.
+
+The document is composed into PyYAML nodes (whose marks carry line numbers) and
+turned into plain Python values here, so that every value's path inside the
+document (``rules[3].from``) can be mapped back to the line it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from misec_rules.errors import RulesetError
+
+__all__ = ["LineMap", "format_path", "read_yaml"]
+
+PathKey = tuple[str | int, ...]
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """Render a path inside a document as ``rules[3].from``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class LineMap:
+    """Line numbers (1-based) of the values in one YAML document, by path."""
+
+    __slots__ = ("file", "lines")
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[PathKey, int] = {}
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """The line of ``path``, or of its nearest known ancestor."""
+        key = tuple(path)
+        while True:
+            if key in self.lines:
+                return self.lines[key]
+            if not key:
+                return None
+            key = key[:-1]
+
+    def error(self, message: str, path: Sequence[str | int]) -> RulesetError:
+        """A :class:`RulesetError` located at ``path`` in this document."""
+        return RulesetError(
+            message, file=self.file, line=self.line(path), path=format_path(path) or None
+        )
+
+
+def _convert(
+    node: yaml.Node, loader: yaml.SafeLoader, path: PathKey, lines: LineMap, seen: set[int]
+) -> Any:
+    lines.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_object(node, deep=True)
+    if id(node) in seen:
+        raise lines.error("recursive alias in yaml", path)
+    if isinstance(node, yaml.SequenceNode):
+        seen = seen | {id(node)}
+        return [
+            _convert(item, loader, (*path, i), lines, seen) for i, item in enumerate(node.value)
+        ]
+    if isinstance(node, yaml.MappingNode):
+        seen = seen | {id(node)}
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise lines.error("mapping keys must be plain scalars", path)
+            key = loader.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise lines.error("yaml merge keys (`<<`) are not supported", path)
+            if not isinstance(key, str | int | bool) and key is not None:
+                key = str(key_node.value)
+            skey = str(key) if not isinstance(key, str) else key
+            if skey in out:
+                first = lines.line((*path, skey))
+                raise RulesetError(
+                    f"duplicate key `{skey}` (first defined on line {first})",
+                    file=lines.file,
+                    line=key_node.start_mark.line + 1,
+                    path=format_path((*path, skey)),
+                )
+            lines.lines[(*path, skey)] = key_node.start_mark.line + 1
+            out[skey] = _convert(value_node, loader, (*path, skey), lines, seen)
+        return out
+    raise lines.error("unsupported yaml node", path)  # pragma: no cover
+
+
+def read_yaml(file: Path, *, display: str | None = None) -> tuple[Any, LineMap]:
+    """Read one YAML document, returning its value and its line map.
+
+    Raises
+    ------
+    RulesetError
+        Malformed YAML (with the line and column PyYAML reports), a duplicate
+        key, or a file that cannot be read.
+    """
+    name = display or str(file)
+    lines = LineMap(name)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesetError(f"cannot read file: {type(exc).__name__.lower()}", file=name) from exc
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, lines
+        return _convert(node, loader, (), lines, set()), lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or exc.context or "malformed yaml").strip()
+        line = mark.line + 1 if mark is not None else None
+        col = f", column {mark.column + 1}" if mark is not None else ""
+        raise RulesetError(f"malformed yaml: {problem}{col}", file=name, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise RulesetError(f"malformed yaml: {str(exc).splitlines()[0]}", file=name) from exc
+    finally:
+        loader.dispose()
