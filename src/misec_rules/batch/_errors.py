@@ -1,0 +1,14 @@
+"""Errors raised by the batch runner."""
+
+from __future__ import annotations
+
+from misec_rules.errors import MisecError
+
+__all__ = ["BatchError"]
+
+
+class BatchError(MisecError, ValueError):
+    """A batch that cannot start: unreadable input, bad manifest, or an output folder in use.
+
+    Errors on single documents never raise; they are recorded as those documents' results.
+    """

@@ -1,0 +1,176 @@
+"""Local worker processes, one document in flight per worker.
+
+Each worker is a spawned process with a pipe of its own, so the runner always
+knows which document a worker holds: when a worker dies (a crash in a native
+library, the OOM killer) or overruns the per-document timeout, that document
+alone is recorded as failed and a fresh worker takes its place.  In-flight work is
+bounded by the number of workers, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from misec_rules.batch._inputs import DocumentRef
+from misec_rules.batch._processor import DocumentProcessor
+from misec_rules.batch._work import error_record, run_task
+
+__all__ = ["LocalExecutor"]
+
+
+def _worker_main(conn: Connection, processor: DocumentProcessor, thumbnails: bool) -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        rec = run_task(msg, processor, thumbnails=thumbnails)
+        conn.send(rec)
+
+
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Connection
+    doc: DocumentRef | None = None
+    started: float = 0.0
+
+
+class LocalExecutor:
+    """Run documents on ``workers`` local processes; yields ``(doc, record)`` as they finish.
+
+    Parameters
+    ----------
+    processor : DocumentProcessor
+        Pickled once per worker.
+    workers : int
+        Number of worker processes.
+    timeout : float, optional
+        Seconds after which a document's worker is killed and the document recorded
+        as timed out.
+    """
+
+    def __init__(
+        self,
+        processor: DocumentProcessor,
+        *,
+        workers: int,
+        timeout: float | None = None,
+        thumbnails: bool = True,
+    ) -> None:
+        self.processor = processor
+        self.workers = max(1, int(workers))
+        self.timeout = timeout
+        self.thumbnails = thumbnails
+        self._ctx = mp.get_context("spawn")
+        self.restarts = 0
+
+    def _start(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self.processor, self.thumbnails),
+            daemon=True,
+            name="misec-batch-worker",
+        )
+        proc.start()
+        child.close()
+        return _Worker(proc=proc, conn=parent)
+
+    @staticmethod
+    def _stop(w: _Worker, *, kill: bool = False) -> None:
+        if kill and w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        if w.proc.is_alive():  # pragma: no cover - a worker ignoring its shutdown
+            w.proc.kill()
+            w.proc.join(timeout=5)
+        w.conn.close()
+
+    def map_unordered(
+        self, docs: Iterable[DocumentRef]
+    ) -> Iterator[tuple[DocumentRef, dict[str, Any]]]:
+        """Process ``docs`` and yield each with its record, in completion order."""
+        old = os.environ.get("OMP_THREAD_LIMIT")
+        os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by the spawned workers
+        try:
+            pool = [self._start() for _ in range(self.workers)]
+        finally:
+            if old is None:
+                os.environ.pop("OMP_THREAD_LIMIT", None)
+            else:
+                os.environ["OMP_THREAD_LIMIT"] = old
+        it = iter(docs)
+        exhausted = False
+        try:
+            while True:
+                for i, w in enumerate(pool):
+                    if w.doc is not None or exhausted:
+                        continue
+                    doc = next(it, None)
+                    if doc is None:
+                        exhausted = True
+                        break
+                    try:
+                        w.conn.send(doc)
+                    except (BrokenPipeError, OSError):
+                        self._stop(w, kill=True)
+                        w = pool[i] = self._start()
+                        self.restarts += 1
+                        w.conn.send(doc)
+                    w.doc, w.started = doc, time.monotonic()
+                busy = [w for w in pool if w.doc is not None]
+                if not busy:
+                    return
+                waitables: list[Any] = [w.conn for w in busy] + [w.proc.sentinel for w in busy]
+                ready = set(wait(waitables, timeout=0.5))
+                now = time.monotonic()
+                for i, w in enumerate(pool):
+                    doc = w.doc
+                    if doc is None:
+                        continue
+                    rec: dict[str, Any] | None = None
+                    dead = False
+                    if w.conn in ready:
+                        try:
+                            rec = w.conn.recv()
+                        except (EOFError, OSError):
+                            dead = True
+                    elif w.proc.sentinel in ready:
+                        dead = True
+                    if rec is not None:
+                        w.doc = None
+                        yield doc, rec
+                        continue
+                    overdue = self.timeout is not None and now - w.started > self.timeout
+                    if not dead and not overdue:
+                        continue
+                    self._stop(w, kill=True)
+                    code = w.proc.exitcode
+                    pool[i] = self._start()
+                    self.restarts += 1
+                    if dead:
+                        msg = (
+                            f"worker process died (exit code {code}) while processing this document"
+                        )
+                    else:
+                        msg = f"timed out after {self.timeout:g} s; its worker was stopped"
+                    yield doc, error_record(doc, msg, seconds=now - w.started)
+        finally:
+            for w in pool:
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    w.conn.send(None)
+            for w in pool:
+                self._stop(w, kill=w.doc is not None)

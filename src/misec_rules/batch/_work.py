@@ -1,0 +1,134 @@
+"""The task a worker runs for one document: read, process, thumbnail, portrait hash.
+
+Whatever goes wrong inside becomes the record's ``error``; ``run_task`` itself
+never raises, so a batch goes on past any single document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from misec_rules.batch._inputs import DocumentRef
+from misec_rules.batch._processor import DocumentProcessor
+
+__all__ = ["error_record", "new_record", "one_line", "run_task"]
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def new_record(doc: DocumentRef) -> dict[str, Any]:
+    """An empty record for ``doc`` with every key of the results schema."""
+    return {
+        "id": doc.id,
+        "path": doc.path,
+        "sha256": None,
+        "verdict": None,
+        "mrz": None,
+        "findings": [],
+        "decision": None,
+        "error": None,
+        "seconds": 0.0,
+        "regions": {"mrz": None, "portrait": None},
+        "portrait_phash": None,
+        "thumbnail": None,
+    }
+
+
+def error_record(doc: DocumentRef, message: str, *, seconds: float = 0.0) -> dict[str, Any]:
+    """The record of a document that failed outside its processor (a worker died, a timeout)."""
+    rec = new_record(doc)
+    rec["error"] = one_line(message)
+    rec["seconds"] = round(seconds, 4)
+    try:
+        with open(doc.file, "rb") as fh:
+            rec["sha256"] = _sha256_file(fh)
+    except OSError:
+        pass
+    return rec
+
+
+def _sha256_file(fh: Any) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    msg = one_line(str(exc), 240)
+    return f"{name}: {msg}" if msg else name
+
+
+def run_task(
+    doc: DocumentRef, processor: DocumentProcessor, *, thumbnails: bool = True
+) -> dict[str, Any]:
+    """Process one document and return its record (never raises on a document's fault).
+
+    The record's private key ``_thumbnail`` (JPEG bytes) is taken out by the runner,
+    which writes the file; workers write nothing themselves.
+    """
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    t0 = time.perf_counter()
+    rec = new_record(doc)
+    try:
+        with open(doc.file, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        rec["error"] = f"cannot read file: {exc.strerror or type(exc).__name__}"
+        rec["seconds"] = round(time.perf_counter() - t0, 4)
+        return rec
+    rec["sha256"] = hashlib.sha256(data).hexdigest()
+    try:
+        out: Mapping[str, Any] = processor(data, name=doc.path)
+    except Exception as exc:
+        rec["error"] = f"processing failed: {_describe(exc)}"
+        rec["seconds"] = round(time.perf_counter() - t0, 4)
+        return rec
+    del data
+    for key in ("verdict", "mrz", "decision", "error"):
+        if key in out:
+            rec[key] = out[key]
+    rec["findings"] = list(out.get("findings") or [])
+    rec["regions"]["mrz"] = out.get("mrz_polygon")
+    image = out.get("image")
+    if image is not None:
+        try:
+            _image_extras(rec, image, out, thumbnails=thumbnails)
+        except Exception as exc:  # a thumbnail must never cost the document its result
+            rec["thumbnail"] = None
+            rec.setdefault("warnings", []).append(f"thumbnail or portrait failed: {_describe(exc)}")
+    rec["seconds"] = round(time.perf_counter() - t0, 4)
+    return rec
+
+
+def _image_extras(
+    rec: dict[str, Any], image: Any, out: Mapping[str, Any], *, thumbnails: bool
+) -> None:
+    from misec_rules.batch._imaging import estimate_portrait, portrait_hash, thumbnail
+
+    box = out.get("portrait")
+    if box is None:
+        fmt = (out.get("mrz") or {}).get("format")
+        box = estimate_portrait(image.shape, out.get("mrz_polygon"), fmt)
+    if box is not None:
+        rec["regions"]["portrait"] = [int(v) for v in box]
+        ph = portrait_hash(image, box)
+        rec["portrait_phash"] = None if ph is None else f"{ph:016x}"
+    if thumbnails:
+        jpeg, scale = thumbnail(image)
+        rec["_thumbnail"] = jpeg
+        rec["thumbnail"] = {
+            "file": f"thumbs/{rec['sha256'][:24]}.jpg",
+            "scale": round(scale, 6),
+            "width": int(image.shape[1]),
+            "height": int(image.shape[0]),
+        }
