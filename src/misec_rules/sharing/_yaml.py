@@ -76,9 +76,9 @@ def _convert(
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise lines.error("mapping keys must be plain scalars", path)
-            key = loader.construct_object(key_node, deep=True)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise lines.error("yaml merge keys (`<<`) are not supported", path)
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | bool) and key is not None:
                 key = str(key_node.value)
             skey = str(key) if not isinstance(key, str) else key
