@@ -80,7 +80,7 @@ class DaskExecutor:
             run = uuid.uuid4().hex[:12]
             proc = client.scatter(self.processor, broadcast=True, hash=False)
             pending: dict[str, DocumentRef] = {}
-            ac = d.as_completed()
+            ac = d.as_completed(loop=client.loop)
             it = iter(docs)
             seq = 0
 
