@@ -63,6 +63,18 @@ def _u8(array: Any) -> Image8:
     return np.asarray(array, dtype=np.uint8)
 
 
+def _continuous(matrix: Any) -> Matrix:
+    """Convert a homography used by ``cv2.warp*`` (pixel centres at integers) to the
+    convention of the regions (pixel ``i`` spans ``[i, i + 1)``)."""
+    m = np.asarray(matrix, np.float64)
+    if m.shape == (2, 3):
+        m = np.vstack([m, [0.0, 0.0, 1.0]])
+    shift, unshift = np.eye(3), np.eye(3)
+    shift[:2, 2] = 0.5
+    unshift[:2, 2] = -0.5
+    return np.asarray(shift @ m @ unshift, np.float64)
+
+
 def _identity() -> Matrix:
     return np.eye(3, dtype=np.float64)
 
@@ -121,7 +133,7 @@ def rotate_small(
         image, rot, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
         borderValue=_border(rng),
     )  # fmt: skip
-    return Degraded(_u8(out), np.vstack([rot, [0.0, 0.0, 1.0]]))
+    return Degraded(_u8(out), _continuous(rot))
 
 
 def _rot(image: Image8, code: int, matrix: Matrix) -> Degraded:
@@ -163,7 +175,7 @@ def perspective(image: Image8, /, *, rng: np.random.Generator, strength: float =
         image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
         borderValue=_border(rng),
     )  # fmt: skip
-    return Degraded(_u8(out), m)
+    return Degraded(_u8(out), _continuous(m))
 
 
 def blur(image: Image8, /, *, rng: np.random.Generator, max_sigma: float = 2.2) -> Degraded:
@@ -364,7 +376,7 @@ def cluttered_background(
     out_u8 = cv2.GaussianBlur(out_u8, (0, 0), float(rng.uniform(0.4, 0.9)))
     lit = uneven_light(out_u8, rng=rng).image.astype(np.float32)
     lit += rng.normal(0, float(rng.uniform(2, 5)), lit.shape).astype(np.float32)
-    return Degraded(np.clip(lit, 0, 255).astype(np.uint8), m)
+    return Degraded(np.clip(lit, 0, 255).astype(np.uint8), _continuous(m))
 
 
 DEGRADATIONS: dict[str, Callable[..., Degraded]] = {

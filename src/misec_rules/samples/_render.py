@@ -306,18 +306,24 @@ def _guilloche(
 
 def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArray[np.uint8]:
     """A face-like drawing of size (h, w, 3) RGB whose features come from ``rng``."""
-    bg = tuple(int(v) for v in rng.integers(205, 240, 3))
-    img = np.empty((h, w, 3), np.uint8)
-    img[:] = bg
+    # a studio backdrop with a lit side: differs per identity, like real photos do
+    bg = rng.integers(170, 245, 3).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ang = rng.uniform(0, 2 * math.pi)
+    ramp = (math.cos(ang) * (xx / w - 0.5) + math.sin(ang) * (yy / h - 0.5)) * rng.uniform(40, 110)
+    mottle = cv2.resize(
+        rng.uniform(-45, 45, (6, 5)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC
+    )  # a mottled backdrop
+    img = np.clip(bg[None, None, :] + (ramp + mottle)[..., None], 0, 255).astype(np.uint8)
     skin_choices = ((241, 205, 178), (224, 172, 138), (198, 134, 96), (141, 85, 54), (92, 58, 38))
     skin = skin_choices[int(rng.integers(len(skin_choices)))]
     hair_choices = ((30, 22, 18), (86, 56, 32), (170, 120, 60), (220, 190, 130), (120, 120, 120))
     hair = hair_choices[int(rng.integers(len(hair_choices)))]
-    cloth = tuple(int(v) for v in rng.integers(20, 160, 3))
-    cx = w / 2 + rng.uniform(-0.04, 0.04) * w
-    head_w = rng.uniform(0.28, 0.36) * w
+    cloth = tuple(int(v) for v in rng.integers(10, 235, 3))
+    cx = w / 2 + rng.uniform(-0.08, 0.08) * w
+    head_w = rng.uniform(0.25, 0.38) * w
     head_h = head_w * rng.uniform(1.2, 1.45)
-    cy = h * rng.uniform(0.4, 0.46)
+    cy = h * rng.uniform(0.36, 0.48)
     # shoulders and neck
     sh_y = int(cy + head_h * 0.95)
     cv2.ellipse(
@@ -370,10 +376,20 @@ def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArra
     mouth_w = int(head_w * rng.uniform(0.3, 0.5))
     cv2.ellipse(img, (int(cx), mouth_y), (mouth_w, max(1, int(mouth_w * rng.uniform(0.1, 0.35)))),
                 0, 10, 170, (150, 60, 60), max(1, eye_r // 3), cv2.LINE_AA)  # fmt: skip
+    if rng.random() < 0.3:  # beard
+        cv2.ellipse(img, (int(cx), int(cy + head_h * 0.55)), (int(head_w * 0.8), int(head_h * 0.5)),
+                    0, 0, 180, hair, -1, cv2.LINE_AA)  # fmt: skip
+        cv2.ellipse(img, (int(cx), mouth_y), (mouth_w, max(1, mouth_w // 4)), 0, 0, 360,
+                    _mix(skin, (0, 0, 0), 0.2), -1, cv2.LINE_AA)  # fmt: skip
+    if rng.random() < 0.3:  # glasses
+        frame = tuple(int(v) for v in rng.integers(0, 90, 3))
+        for side in (-1, 1):
+            cv2.circle(img, (int(cx + side * eye_dx), int(eye_y)), int(eye_r * 1.7), frame,
+                       max(1, eye_r // 3), cv2.LINE_AA)  # fmt: skip
     if grey:
         g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
         img = np.asarray(cv2.cvtColor(g, cv2.COLOR_GRAY2RGB), np.uint8)
-    return img
+    return np.asarray(img, np.uint8)
 
 
 def _fit_font(path: str, size: int, text: str, max_w: float) -> tuple[int, int]:
