@@ -144,7 +144,9 @@ def _paste(dst: Image8, src: Image8, box: Sequence[int]) -> None:
     dst[y : y + h, x : x + w] = src[y : y + h, x : x + w]
 
 
-def _regions(doc: RenderedDocument, matrix: NDArray[np.float64] | None, shape: tuple[int, ...]) -> Regions:
+def _regions(
+    doc: RenderedDocument, matrix: NDArray[np.float64] | None, shape: tuple[int, ...]
+) -> Regions:
     m = np.eye(3) if matrix is None else matrix
     viz: dict[str, list[int]] = {}
     for name, box in doc.viz_boxes().items():
@@ -204,9 +206,7 @@ def _grey(image: Image8, rng: np.random.Generator) -> Image8:
     return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)  # type: ignore[no-any-return]
 
 
-def make_manipulated(
-    kind: str, manipulation: str, *, seed: int = 0, index: int = 0
-) -> Manipulated:
+def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int = 0) -> Manipulated:
     """Render one document of ``kind`` and apply ``manipulation`` (or ``"none"``).
 
     ``"none"`` gives the genuine captured page the manipulations start from.  The
@@ -225,7 +225,9 @@ def make_manipulated(
 
             def change(ident: object, r: np.random.Generator) -> object:
                 place = ident.place_of_birth  # type: ignore[attr-defined]
-                options = [c for c in ("ROVANIEMI", "KUOPIO", "TURKU", "OULU", "VAASA") if c != place]
+                options = [
+                    c for c in ("ROVANIEMI", "KUOPIO", "TURKU", "OULU", "VAASA") if c != place
+                ]
                 return replace(ident, place_of_birth=str(r.choice(options)))  # type: ignore[type-var]
 
             genuine, other = _renders(kind, seed, index, change)

@@ -1,0 +1,108 @@
+"""What every check receives: the image, its bytes, the MRZ read from it, the profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from misec_rules.authenticity._model import Finding, Severity
+from misec_rules.authenticity._profile import Profile
+
+__all__ = ["CheckContext", "as_date", "finding", "mrz_value"]
+
+Image = npt.NDArray[np.uint8]
+
+
+def as_date(value: Any) -> date | None:
+    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string; ``None`` otherwise."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def mrz_value(mrz: Any, name: str) -> Any:
+    """A field of an MRZ given as the library's model or as its JSON dict."""
+    if mrz is None:
+        return None
+    if isinstance(mrz, dict):
+        return mrz.get(name)
+    return getattr(mrz, name, None)
+
+
+def finding(
+    id: str,
+    severity: Severity | str,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+    region: list[int] | tuple[int, ...] | None = None,
+) -> Finding:
+    """Build a :class:`Finding` (short helper for the check modules)."""
+    return Finding(
+        id=id,
+        severity=Severity(severity),
+        message=message,
+        evidence=evidence or {},
+        region=None if region is None else [round(v) for v in region],
+    )
+
+
+@dataclass
+class CheckContext:
+    """Inputs shared by the checks of one document.
+
+    Attributes
+    ----------
+    image : ndarray
+        (rows, cols, 3) BGR uint8, EXIF orientation applied.
+    raw : bytes or None
+        The file's bytes, when the input was a file or bytes (metadata, JPEG tables).
+    mrz : MRZ or None
+        The MRZ read from the image.
+    polygon : list of [x, y] or None
+        The MRZ's four corners in the image's pixels.
+    """
+
+    image: Image
+    profile: Profile
+    reference_date: date
+    raw: bytes | None = None
+    mrz: Any = None
+    polygon: list[list[float]] | None = None
+    lost_stolen: list[tuple[str, str | None]] = field(default_factory=list)
+    portrait_hint: list[int] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def gray(self) -> Image:
+        """The image in grey levels."""
+        return cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)  # type: ignore[no-any-return]
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    def mrz_box(self) -> list[int] | None:
+        """The MRZ polygon's bounding box ``[x, y, w, h]`` clipped to the image."""
+        if not self.polygon:
+            return None
+        pts = np.asarray(self.polygon, dtype=float)
+        x0, y0 = np.clip(pts.min(axis=0), 0, [self.width, self.height])
+        x1, y1 = np.clip(pts.max(axis=0), 0, [self.width, self.height])
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]

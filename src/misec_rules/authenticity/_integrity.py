@@ -1,0 +1,539 @@
+"""Image integrity: JPEG error levels, copy-move, screen recapture, grey copy,
+pasted portrait and editing software in the metadata.
+
+Each detector returns a statistic and compares it with the profile's threshold;
+the finding carries both.  They look at pixels only; none of them reads text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from misec_rules.authenticity._context import CheckContext, finding
+from misec_rules.authenticity._model import Finding, Severity
+
+__all__ = [
+    "copy_move",
+    "ela",
+    "grey_copy",
+    "locate_portrait",
+    "metadata",
+    "portrait_seam",
+    "recapture",
+    "run",
+]
+
+F32 = npt.NDArray[np.float32]
+
+
+def _is_jpeg(raw: bytes | None) -> bool:
+    return raw is not None and raw[:3] == b"\xff\xd8\xff"
+
+
+def _mask_out(ctx: CheckContext) -> npt.NDArray[np.bool_]:
+    """True where detectors may look: everything but the MRZ band."""
+    keep = np.ones(ctx.gray.shape, dtype=bool)
+    box = ctx.mrz_box()
+    if box is not None:
+        x, y, w, h = box
+        pad = max(4, h // 6)
+        keep[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = False
+    return keep
+
+
+# --- JPEG error level ----------------------------------------------------------
+
+
+def ela(ctx: CheckContext) -> dict[str, Any] | None:
+    """Blockwise error level after one more JPEG save, relative to local texture.
+
+    Regions saved fewer or more times than the rest of a JPEG (an edited patch
+    re-saved separately) change less or more when saved again.  The statistic is
+    the error level of the most deviant cluster of blocks over the median of the
+    textured blocks.  ``None`` when the input is not a JPEG.
+    """
+    if not _is_jpeg(ctx.raw):
+        return None
+    cfg = ctx.profile.checks.integrity
+    img = ctx.image
+    ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, cfg.ela_quality])
+    if not ok:
+        return None
+    again = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+    diff = np.abs(img.astype(np.int16) - again.astype(np.int16)).max(axis=2).astype(np.float32)
+    gray = ctx.gray.astype(np.float32)
+    tex = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=1))
+    b = cfg.ela_block
+    rows, cols = gray.shape[0] // b, gray.shape[1] // b
+    if rows < 4 or cols < 4:
+        return None
+    d = diff[: rows * b, : cols * b].reshape(rows, b, cols, b).mean(axis=(1, 3))
+    t = tex[: rows * b, : cols * b].reshape(rows, b, cols, b).mean(axis=(1, 3))
+    keep = _mask_out(ctx)[: rows * b, : cols * b].reshape(rows, b, cols, b).all(axis=(1, 3))
+    ratio = d / (t + 2.0)
+    textured = keep & (t > 2.0)
+    if textured.sum() < 20:
+        return None
+    med = float(np.median(ratio[textured]))
+    mad = float(np.median(np.abs(ratio[textured] - med))) + 1e-6
+    z = (ratio - med) / mad
+    hot = (textured & (z > 6.0)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(hot, connectivity=8)
+    best: dict[str, Any] | None = None
+    for i in range(1, n):
+        area = int(stats[i, cv2.CC_STAT_AREA])
+        if area < 4:
+            continue
+        score = float(ratio[labels == i].mean() / max(med, 1e-6))
+        if best is None or score > best["ratio"]:
+            x, y, w, h = (int(stats[i, k]) for k in range(4))
+            best = {"ratio": score, "blocks": area, "region": [x * b, y * b, w * b, h * b]}
+    out: dict[str, Any] = {"median_level": med, "ratio": 1.0, "blocks": 0, "region": None}
+    if best is not None:
+        out.update(best)
+    return out
+
+
+# --- copy-move -----------------------------------------------------------------
+
+
+def _verify_shift(
+    small: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_], dx: int, dy: int
+) -> tuple[int, list[int] | None]:
+    """The largest textured area identical to itself shifted by ``(dx, dy)``.
+
+    Returns its pixel count and its bounding box in ``small``'s pixels.  Repeated
+    labels match on their glyphs only, not on the background around them, so
+    they give thin, small areas; a copied patch gives one solid block.
+    """
+    h, w = small.shape
+    if abs(dx) >= w or abs(dy) >= h:
+        return 0, None
+    a = small.astype(np.float32)
+    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    src, dst = a[ys, xs], a[yd, xd]
+    diff = cv2.blur(np.abs(src - dst), (7, 7))
+    mean = cv2.blur(src, (7, 7))
+    tex = np.sqrt(np.maximum(cv2.blur(src * src, (7, 7)) - mean * mean, 0))
+    textured = tex > 8.0
+    if textured.sum() < 50:
+        return 0, None
+    noise = float(np.median(diff[textured]))
+    same = textured & (diff < max(2.5, 0.25 * noise)) & keep[ys, xs] & keep[yd, xd]
+    same = cv2.morphologyEx(same.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(same, connectivity=8)
+    if n < 2:
+        return 0, None
+    i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x0 = int(stats[i, 0]) + xs.start
+    y0 = int(stats[i, 1]) + ys.start
+    return int(stats[i, cv2.CC_STAT_AREA]), [x0, y0, int(stats[i, 2]), int(stats[i, 3])]
+
+
+def _overlap(a: list[int], b: list[int]) -> float:
+    """Intersection over the smaller box's area."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / max(1, min(a[2] * a[3], b[2] * b[3]))
+
+
+def copy_move(ctx: CheckContext) -> dict[str, Any]:
+    """A textured block of the image repeated elsewhere in it.
+
+    ORB keypoints matched against the image itself propose displacements that
+    many pairs share; each proposal is verified densely: the largest solid,
+    textured area equal to itself shifted by the displacement.  The statistic is
+    that area's smaller side in pixels, compared with ``copy_move_min_side``
+    (a fraction of the image's smaller side).  The MRZ band (repeated fillers) is
+    left out.
+    """
+    cfg = ctx.profile.checks.integrity
+    gray = ctx.gray
+    scale = min(1.0, 800.0 / max(gray.shape))
+    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    keep = cv2.resize(
+        _mask_out(ctx).astype(np.uint8),
+        (small.shape[1], small.shape[0]),
+        interpolation=cv2.INTER_NEAREST,
+    ).astype(bool)
+    min_side = cfg.copy_move_min_side * min(small.shape)
+    out: dict[str, Any] = {
+        "side_px": 0,
+        "threshold_px": round(min_side / scale, 1),
+        "candidates": 0,
+        "region": None,
+    }
+    orb = cv2.ORB_create(nfeatures=2500, fastThreshold=10)
+    kps, desc = orb.detectAndCompute(small, keep.astype(np.uint8) * 255)
+    if desc is None or len(kps) < 20:
+        return out
+    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, desc, k=3)
+    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    shifts = []
+    for cand in knn:
+        for m in cand[1:]:
+            if m.trainIdx == m.queryIdx or m.distance > 32:
+                continue
+            d = pts[m.trainIdx] - pts[m.queryIdx]
+            if np.hypot(*d) < cfg.copy_move_min_shift * scale:
+                continue
+            if d[1] < 0 or (d[1] == 0 and d[0] < 0):
+                d = -d
+            shifts.append(d)
+            break
+    if not shifts:
+        return out
+    arr = np.array(shifts)
+    binned = np.round(arr / 3.0).astype(int)
+    _, inverse, counts = np.unique(binned, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    order = np.argsort(-counts)[:5]
+    out["candidates"] = int((counts >= cfg.copy_move_min_matches).sum())
+    verified: list[tuple[float, int, int, list[int], int]] = []
+    for k in order:
+        if counts[k] < cfg.copy_move_min_matches:
+            break
+        dx, dy = (round(float(v)) for v in np.median(arr[inverse == k], axis=0))
+        area, box = _verify_shift(small, keep, dx, dy)
+        if box is None:
+            continue
+        side = float(min(box[2], box[3], np.sqrt(area)))
+        if side >= min_side:
+            verified.append((side, dx, dy, box, int(counts[k])))
+    for side, dx, dy, box, count in sorted(verified, key=lambda v: -v[0]):
+        # a periodic background matches itself at twice the shift, or at other
+        # shifts over the same area; a copied patch matches at one shift only
+        area2, box2 = _verify_shift(small, keep, 2 * dx, 2 * dy)
+        side2 = float(min(box2[2], box2[3], np.sqrt(area2))) if box2 is not None else 0.0
+        others = [v for v in verified if (v[1], v[2]) != (dx, dy) and _overlap(v[3], box) > 0.3]
+        if side2 >= 0.5 * side or others:
+            out["periodic_shift"] = [round(dx / scale, 1), round(dy / scale, 1)]
+            continue
+        bx, by, bw, bh = box
+        out.update(
+            {
+                "side_px": round(side / scale, 1),
+                "matches": count,
+                "shift": [round(dx / scale, 1), round(dy / scale, 1)],
+                "source": [int(v / scale) for v in (bx, by, bw, bh)],
+                "target": [int(v / scale) for v in (bx + dx, by + dy, bw, bh)],
+                "region": [
+                    int(min(bx, bx + dx) / scale),
+                    int(min(by, by + dy) / scale),
+                    int((bw + abs(dx)) / scale),
+                    int((bh + abs(dy)) / scale),
+                ],
+            }
+        )
+        break
+    return out
+
+
+# --- screen recapture ----------------------------------------------------------
+
+
+def recapture(ctx: CheckContext) -> dict[str, Any]:
+    """The strongest isolated peak in the averaged spectrum of image tiles.
+
+    A screen's pixel grid photographed through a camera leaves sharp, isolated
+    peaks (moiré) away from the spectrum's axes; print and text do not.  Tiles
+    overlapping the MRZ band (a regular character grid) are skipped.  The
+    statistic is the peak's height over the median of its neighbourhood, in
+    decibels.
+    """
+    gray = ctx.gray.astype(np.float32)
+    keep = _mask_out(ctx)
+    size = 128
+    step = size
+    h, w = gray.shape
+    acc: F32 | None = None
+    n = 0
+    win = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
+    for y in range(0, h - size + 1, step):
+        for x in range(0, w - size + 1, step):
+            if not keep[y : y + size, x : x + size].all():
+                continue
+            tile = gray[y : y + size, x : x + size]
+            tile = tile - cv2.GaussianBlur(tile, (0, 0), 3.0)
+            if float(tile.std()) < 1.0:
+                continue
+            spec = np.abs(np.fft.fftshift(np.fft.fft2(tile * win))) ** 2
+            acc = spec if acc is None else acc + spec
+            n += 1
+            if n >= 40:
+                break
+        if n >= 40:
+            break
+    if acc is None or n < 3:
+        return {
+            "peak_db": 0.0,
+            "tiles": n,
+            "threshold": ctx.profile.checks.integrity.recapture_max_peak,
+        }
+    logp = 10 * np.log10(acc / n + 1e-6)
+    bg = cv2.medianBlur(logp.astype(np.float32), 5)
+    excess = logp - bg
+    c = size // 2
+    yy, xx = np.mgrid[0:size, 0:size]
+    r = np.hypot(yy - c, xx - c)
+    valid = (r > 6) & (np.abs(yy - c) > 2) & (np.abs(xx - c) > 2) & (r < c - 2)
+    peak = float(excess[valid].max())
+    iy, ix = np.unravel_index(np.argmax(np.where(valid, excess, -np.inf)), excess.shape)
+    return {
+        "peak_db": peak,
+        "frequency": [int(ix - c), int(iy - c)],
+        "tiles": n,
+        "threshold": ctx.profile.checks.integrity.recapture_max_peak,
+    }
+
+
+# --- grey copy -----------------------------------------------------------------
+
+
+def grey_copy(ctx: CheckContext) -> dict[str, Any]:
+    """Chroma of the image in CIELAB (0 for a grey image): mean and 99th percentile.
+
+    The 99th percentile is compared: a genuine document has at least some
+    coloured print (emblem, background, stamp), a grey copy has none.
+    """
+    small = cv2.resize(ctx.image, (0, 0), fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    if small.size == 0:
+        small = ctx.image
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0)
+    return {
+        "mean_chroma": float(chroma.mean()),
+        "p99_chroma": float(np.percentile(chroma, 99)),
+        "threshold": ctx.profile.checks.integrity.grey_max_chroma,
+    }
+
+
+# --- pasted portrait -----------------------------------------------------------
+
+
+def locate_portrait(ctx: CheckContext) -> list[int] | None:
+    """The portrait's box ``[x, y, w, h]``: the hint when given, else a search.
+
+    The search looks above the MRZ, in the left half of the page, for the largest
+    upright rectangle with a photograph's proportions (height 1.1-1.6 x width).
+    """
+    if ctx.portrait_hint is not None:
+        return list(ctx.portrait_hint)
+    gray = ctx.gray
+    h, w = gray.shape
+    box = ctx.mrz_box()
+    bottom = box[1] if box is not None else h
+    roi = gray[:bottom, : w // 2]
+    if roi.size == 0:
+        return None
+    edges = cv2.Canny(cv2.GaussianBlur(roi, (5, 5), 0), 40, 120)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    best = None
+    for cnt in contours:
+        x, y, cw, ch = cv2.boundingRect(cnt)
+        if cw < 0.12 * w or ch < 0.2 * bottom:
+            continue
+        if not 1.05 <= ch / cw <= 1.7:
+            continue
+        fill = cv2.contourArea(cnt) / float(cw * ch)
+        if fill < 0.6:
+            continue
+        if best is None or cw * ch > best[2] * best[3]:
+            best = (x, y, cw, ch)
+    return None if best is None else [int(v) for v in best]
+
+
+def _noise(gray: F32) -> tuple[F32, npt.NDArray[np.bool_]]:
+    """High-pass residual and the mask of flat pixels where it measures noise."""
+    res = np.abs(gray - cv2.medianBlur(gray, 3))
+    smooth = cv2.GaussianBlur(gray, (0, 0), 2.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
+    flat = cv2.magnitude(gx, gy) < 24.0
+    return res, flat
+
+
+def portrait_seam(ctx: CheckContext) -> dict[str, Any] | None:
+    """Noise and sharpness inside the portrait against a ring around it.
+
+    A portrait pasted from another picture keeps that picture's noise and
+    resampling blur; a printed portrait shares the page's.  The statistic is the
+    larger of the two ratios (inside/outside or outside/inside) of the median
+    absolute high-pass residual.
+    """
+    box = locate_portrait(ctx)
+    if box is None:
+        return None
+    x, y, w, h = box
+    gray = ctx.gray.astype(np.float32)
+    H, W = gray.shape
+    res, flat = _noise(gray)
+    m = max(3, min(w, h) // 10)
+    inner_mask = np.zeros(gray.shape, dtype=bool)
+    inner_mask[y + m : y + h - m, x + m : x + w - m] = True
+    inner_mask &= flat
+    inner = res[inner_mask]
+    ring_mask = np.zeros(gray.shape, dtype=bool)
+    r = max(6, min(w, h) // 6)
+    ring_mask[max(0, y - r) : min(H, y + h + r), max(0, x - r) : min(W, x + w + r)] = True
+    ring_mask[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2] = False
+    ring_mask &= _mask_out(ctx) & flat
+    if inner.size < 100 or int(ring_mask.sum()) < 100:
+        return None
+    a = float(np.mean(inner)) + 0.5
+    b = float(np.mean(res[ring_mask])) + 0.5
+    ratio = max(a / b, b / a)
+    return {
+        "inside_noise": a,
+        "outside_noise": b,
+        "ratio": ratio,
+        "threshold": ctx.profile.checks.integrity.portrait_max_seam_ratio,
+        "region": box,
+    }
+
+
+# --- metadata ------------------------------------------------------------------
+
+_EXIF_TAGS = {305: "Software", 11: "ProcessingSoftware", 315: "Artist", 270: "ImageDescription"}
+
+
+def metadata(ctx: CheckContext) -> dict[str, Any] | None:
+    """Editing software named in EXIF, XMP or PNG text chunks."""
+    raw = ctx.raw
+    if not raw:
+        return None
+    cfg = ctx.profile.checks.integrity
+    found: dict[str, str] = {}
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(raw)) as im:
+            exif = im.getexif()
+            for tag, name in _EXIF_TAGS.items():
+                if tag in exif:
+                    found[f"exif.{name}"] = str(exif[tag])[:120]
+            for key, value in im.info.items():
+                if isinstance(value, str | bytes) and key.lower() in (
+                    "software",
+                    "comment",
+                    "xml:com.adobe.xmp",
+                    "xmp",
+                    "description",
+                ):
+                    text = value.decode("latin-1") if isinstance(value, bytes) else value
+                    found[f"info.{key}"] = text[:400]
+    except Exception:
+        pass
+    head = raw[:131072].decode("latin-1", errors="ignore")
+    m = re.search(r"(CreatorTool|xmp:CreatorTool)[=>\"]+([^<\"]{1,80})", head)
+    if m:
+        found["xmp.CreatorTool"] = m.group(2)
+    hits = []
+    for where, text in found.items():
+        low = text.lower()
+        for editor in cfg.editors:
+            if editor.lower() in low:
+                hits.append({"field": where, "value": text[:120], "editor": editor})
+    return {"fields": found, "editors": hits}
+
+
+# --- the family ------------------------------------------------------------------
+
+
+def run(ctx: CheckContext) -> list[Finding]:
+    """Run every image-integrity detector the profile enables."""
+    cfg = ctx.profile.checks.integrity
+    out: list[Finding] = []
+    stats: dict[str, Any] = {}
+
+    e = ela(ctx)
+    stats["ela"] = e
+    if e is not None and e["ratio"] > cfg.ela_max_ratio:
+        out.append(
+            finding(
+                "integrity.jpeg_error_level",
+                Severity.FAIL,
+                f"a region's JPEG error level is {e['ratio']:.1f}x the page median "
+                f"(threshold {cfg.ela_max_ratio:g})",
+                {k: e[k] for k in ("ratio", "blocks", "median_level")}
+                | {"threshold": cfg.ela_max_ratio, "resave_quality": cfg.ela_quality},
+                e["region"],
+            )
+        )
+    if cfg.copy_move:
+        c = copy_move(ctx)
+        stats["copy_move"] = c
+        if c["side_px"] > c["threshold_px"]:
+            out.append(
+                finding(
+                    "integrity.copy_move",
+                    Severity.FAIL,
+                    f"a textured area of {c['side_px']:.0f} px repeats elsewhere in the image "
+                    f"shifted by {c['shift']} (threshold {c['threshold_px']:g} px)",
+                    {
+                        k: c[k]
+                        for k in ("side_px", "threshold_px", "matches", "shift", "source", "target")
+                    },
+                    c["region"],
+                )
+            )
+    rc = recapture(ctx)
+    stats["recapture"] = rc
+    if rc["peak_db"] > cfg.recapture_max_peak:
+        out.append(
+            finding(
+                "integrity.screen_recapture",
+                Severity.FAIL,
+                f"periodic spectral peak {rc['peak_db']:.1f} dB above its surroundings "
+                f"(threshold {cfg.recapture_max_peak:g} dB), as a screen's pixel grid leaves",
+                rc,
+            )
+        )
+    g = grey_copy(ctx)
+    stats["grey"] = g
+    if g["p99_chroma"] < cfg.grey_max_chroma:
+        out.append(
+            finding(
+                "integrity.grey_copy",
+                Severity.FAIL,
+                f"image carries almost no colour (99th percentile chroma {g['p99_chroma']:.1f}, "
+                f"threshold {cfg.grey_max_chroma:g}), as a grey photocopy does",
+                g,
+            )
+        )
+    p = portrait_seam(ctx)
+    stats["portrait"] = p
+    if p is not None and p["ratio"] > cfg.portrait_max_seam_ratio:
+        out.append(
+            finding(
+                "integrity.portrait_seam",
+                Severity.FAIL,
+                f"noise inside the portrait differs {p['ratio']:.1f}x from around it "
+                f"(threshold {cfg.portrait_max_seam_ratio:g})",
+                {k: p[k] for k in ("inside_noise", "outside_noise", "ratio", "threshold")},
+                p["region"],
+            )
+        )
+    md = metadata(ctx)
+    stats["metadata"] = md
+    if md and md["editors"]:
+        hit = md["editors"][0]
+        out.append(
+            finding(
+                "integrity.editing_software",
+                Severity.WARNING,
+                f"file metadata names editing software `{hit['value'][:60]}`",
+                {"editors": md["editors"]},
+            )
+        )
+    ctx.cache["integrity"] = stats
+    return out

@@ -1,0 +1,481 @@
+"""Visual zone against MRZ.
+
+The visual zone is read with tesseract, then searched for each MRZ value: the
+document number, the birth and expiry dates, the names (through ICAO
+transliteration), the sex and the nationality.  Fields are found by their
+values, not by a fixed layout, so the check works on any document.  A value
+found exactly agrees; a *near miss* (the same shape with a few characters
+changed) is reported as a difference; a value not found at all is only noted,
+since OCR often misses text on guilloche backgrounds.
+
+OCR noise is tolerated by folding the characters tesseract confuses (O/0, I/1,
+S/5, B/8, Z/2, G/6) before comparing; a digit read as another digit is not
+folded, since that is what a changed digit looks like.
+
+References
+----------
+ICAO Doc 9303 Part 3 §6 (transliteration), Part 4 §3 and Part 5 §3 (visual zone
+fields and their correspondence with the MRZ).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+import cv2
+import numpy as np
+
+from misec_rules.authenticity._context import CheckContext, as_date, finding, mrz_value
+from misec_rules.authenticity._model import Finding, Severity
+from misec_rules.authenticity._ocr import Word, ocr_words
+from misec_rules.authenticity._transliterate import skeleton, variants
+from misec_rules.errors import EngineError
+
+__all__ = ["extract_dates", "fold", "read_viz", "run"]
+
+_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1",
+                       "Z": "2", "S": "5", "B": "8", "G": "6"})  # fmt: skip
+_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1",
+                           "Z": "2", "S": "5", "B": "8", "G": "6", "T": "7"})  # fmt: skip
+
+_MONTHS: dict[str, int] = {}
+for _i, _names in enumerate(
+    (
+        "JAN JANV TAM TAMMI JANUARY",
+        "FEB FEV FEVR FÉV HEL HELMI",
+        "MAR MARS MÄR MAA MAALIS",
+        "APR AVR AVRIL HUH HUHTI",
+        "MAY MAI MAJ TOU TOUKO",
+        "JUN JUIN KES KESÄ",
+        "JUL JUIL HEI HEINÄ",
+        "AUG AOU AOÛT AOUT ELO",
+        "SEP SEPT SYY SYYS",
+        "OCT OKT LOK LOKA",
+        "NOV MAR MARRAS",
+        "DEC DEZ JOU JOULU",
+    ),
+    start=1,
+):
+    for _n in _names.split():
+        _MONTHS.setdefault(_n, _i)
+
+
+def fold(text: str) -> str:
+    """Upper-case alphanumerics with OCR-confusable characters folded together.
+
+    >>> fold("x0I2-345")
+    'X012345'
+    """
+    return re.sub(r"[^0-9A-Z]", "", text.upper()).translate(_FOLD)
+
+
+def _lev(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+@dataclass(frozen=True)
+class _Line:
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    def box(self, i: int = 0, j: int | None = None) -> list[int]:
+        ws = self.words[i : (j if j is not None else len(self.words))]
+        x0 = min(w.box[0] for w in ws)
+        y0 = min(w.box[1] for w in ws)
+        x1 = max(w.box[0] + w.box[2] for w in ws)
+        y1 = max(w.box[1] + w.box[3] for w in ws)
+        return [x0, y0, x1 - x0, y1 - y0]
+
+    def conf(self, i: int = 0, j: int | None = None) -> float:
+        ws = self.words[i : (j if j is not None else len(self.words))]
+        return min(w.conf for w in ws)
+
+
+def _group_lines(words: list[Word]) -> list[_Line]:
+    """Group words into text lines by geometry (psm 11 gives no reliable lines).
+
+    Words whose vertical centres lie within half a word height share a row; a row
+    is cut where the horizontal gap exceeds 2.5 word heights.
+    """
+    rows: list[list[Word]] = []
+    centres: list[float] = []
+    for w in sorted(words, key=lambda w: w.box[1] + w.box[3] / 2):
+        cy, hh = w.box[1] + w.box[3] / 2, max(w.box[3], 1)
+        for k, row in enumerate(rows):
+            if abs(cy - centres[k]) < 0.5 * hh:
+                row.append(w)
+                centres[k] = sum(x.box[1] + x.box[3] / 2 for x in row) / len(row)
+                break
+        else:
+            rows.append([w])
+            centres.append(cy)
+    out: list[_Line] = []
+    for row in rows:
+        row.sort(key=lambda w: w.box[0])
+        cur = [row[0]]
+        for w in row[1:]:
+            last = cur[-1]
+            gap = w.box[0] - (last.box[0] + last.box[2])
+            if gap > 2.5 * max(w.box[3], last.box[3], 1):
+                out.append(_Line(tuple(cur)))
+                cur = []
+            cur.append(w)
+        out.append(_Line(tuple(cur)))
+    return out
+
+
+@dataclass(frozen=True)
+class _DateHit:
+    day: int
+    month: int
+    year: int
+    year_digits: int
+    text: str
+    box: list[int]
+    conf: float
+
+    def digits(self) -> str:
+        y = f"{self.year:04d}" if self.year_digits == 4 else f"{self.year % 100:02d}"
+        return f"{self.day:02d}{self.month:02d}{y}"
+
+
+def _month(token: str) -> int | None:
+    t = token.upper().replace("0", "O")
+    if t in _MONTHS:
+        return _MONTHS[t]
+    if len(t) >= 3 and t[:3] in _MONTHS:
+        return _MONTHS[t[:3]]
+    return None
+
+
+_NUM = r"[0-9OQDILZSBG]"
+_RE_DMY_TEXT = re.compile(
+    rf"(?<![0-9A-Z])({_NUM}{{1,2}})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
+)
+_RE_DMY = re.compile(
+    rf"(?<![0-9])({_NUM}{{1,2}})[ .\-/]({_NUM}{{1,2}})[ .\-/]({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
+)
+_RE_YMD = re.compile(
+    rf"(?<![0-9])({_NUM}{{4}})[ .\-/]({_NUM}{{1,2}})[ .\-/]({_NUM}{{1,2}})(?![0-9])"
+)
+
+
+def _num(s: str) -> int:
+    return int(s.translate(_TO_DIGIT))
+
+
+def extract_dates(text: str) -> list[tuple[int, int, int, int, str]]:
+    """Dates written in a line of text: ``(day, month, year, year_digits, matched)``.
+
+    >>> extract_dates("12 MAR 1985")
+    [(12, 3, 1985, 4, '12 MAR 1985')]
+    >>> extract_dates("01.02.03")
+    [(1, 2, 3, 2, '01.02.03')]
+    """
+    up = text.upper()
+    out: list[tuple[int, int, int, int, str]] = []
+    for m in _RE_DMY_TEXT.finditer(up):
+        mon = _month(m.group(2))
+        if mon is None:
+            continue
+        try:
+            out.append((_num(m.group(1)), mon, _num(m.group(3)), len(m.group(3)), m.group(0)))
+        except ValueError:
+            continue
+    for m in _RE_DMY.finditer(up):
+        try:
+            out.append(
+                (_num(m.group(1)), _num(m.group(2)), _num(m.group(3)), len(m.group(3)), m.group(0))
+            )
+        except ValueError:
+            continue
+    for m in _RE_YMD.finditer(up):
+        try:
+            out.append((_num(m.group(3)), _num(m.group(2)), _num(m.group(1)), 4, m.group(0)))
+        except ValueError:
+            continue
+    return [d for d in out if 1 <= d[0] <= 31 and 1 <= d[1] <= 12]
+
+
+def _date_hits(lines: list[_Line]) -> list[_DateHit]:
+    hits = []
+    for ln in lines:
+        text = ln.text
+        for d, m, y, yd, matched in extract_dates(text):
+            # locate the words that hold the match for its box
+            start = text.upper().find(matched)
+            pos, i0, i1 = 0, None, None
+            for k, w in enumerate(ln.words):
+                end = pos + len(w.text)
+                if i0 is None and end > start:
+                    i0 = k
+                if pos < start + len(matched):
+                    i1 = k + 1
+                pos = end + 1
+            i0 = i0 or 0
+            i1 = i1 or len(ln.words)
+            hits.append(_DateHit(d, m, y, yd, matched, ln.box(i0, i1), ln.conf(i0, i1)))
+    return hits
+
+
+def _date_digits(d: date, year_digits: int) -> str:
+    y = f"{d.year:04d}" if year_digits == 4 else f"{d.year % 100:02d}"
+    return f"{d.day:02d}{d.month:02d}{y}"
+
+
+def _hamming(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
+def read_viz(ctx: CheckContext) -> list[Word]:
+    """OCR the image outside the MRZ band, scaled so text is about 25-30 px high."""
+    if "viz_words" in ctx.cache:
+        return list(ctx.cache["viz_words"])
+    cfg = ctx.profile.checks.viz
+    gray = ctx.gray
+    box = ctx.mrz_box()
+    img = gray.copy()
+    if box is not None:
+        x, y, w, h = box
+        pad = max(3, h // 8)
+        if y > gray.shape[0] * 0.4:
+            img = img[: max(1, y - pad)]
+        else:
+            paper = int(np.median(gray))
+            img[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = paper
+        lines = len(mrz_value(ctx.mrz, "lines") or []) or 2
+        char_h = h / (lines * 1.6)
+        scale = 30.0 / max(char_h, 1.0)
+    else:
+        scale = 1400.0 / max(gray.shape)
+    scale = float(min(2.0, max(0.35, scale)))
+    if abs(scale - 1.0) > 0.05:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        img = cv2.resize(img, (0, 0), fx=scale, fy=scale, interpolation=interp)
+    words = ocr_words(img, languages=cfg.languages, psm=11, scale=scale)
+    ctx.cache["viz_words"] = words
+    return words
+
+
+def _best_number(lines: list[_Line], number: str) -> tuple[int, str, list[int], float] | None:
+    target = fold(number)
+    best: tuple[int, str, list[int], float] | None = None
+    for ln in lines:
+        n = len(ln.words)
+        for i in range(n):
+            for j in range(i + 1, min(n, i + 3) + 1):
+                raw = "".join(w.text for w in ln.words[i:j])
+                cand = fold(raw)
+                if not cand or abs(len(cand) - len(target)) > 2:
+                    continue
+                dist = _lev(cand, target)
+                if best is None or dist < best[0]:
+                    best = (
+                        dist,
+                        re.sub(r"[^0-9A-Z]", "", raw.upper()),
+                        ln.box(i, j),
+                        ln.conf(i, j),
+                    )
+    return best
+
+
+def _best_name(lines: list[_Line], name: str) -> tuple[float, str, list[int]] | None:
+    if not name.strip():
+        return None
+    targets = {name.upper(), skeleton(name)}
+    n_tok = len(name.split())
+    best: tuple[float, str, list[int]] | None = None
+    for ln in lines:
+        words = ln.words
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + n_tok + 1) + 1):
+                raw = " ".join(w.text for w in words[i:j])
+                for v in variants(raw, limit=4):
+                    for t in targets:
+                        if not v:
+                            continue
+                        if len(v) > len(t) and v.startswith(t) and len(t) >= 25:
+                            score = 1.0  # MRZ name truncated to fit its field
+                        else:
+                            score = SequenceMatcher(None, v, t).ratio()
+                        if best is None or score > best[0]:
+                            best = (score, raw, ln.box(i, j))
+    return best
+
+
+def run(ctx: CheckContext) -> list[Finding]:
+    """Compare the visual zone's values with the MRZ's."""
+    cfg = ctx.profile.checks.viz
+    try:
+        words = read_viz(ctx)
+    except EngineError as exc:
+        return [
+            finding(
+                "viz.not_checked",
+                Severity.INFO,
+                "visual zone was not read: the OCR engine is unavailable",
+                {"reason": str(exc)},
+            )
+        ]
+    lines = _group_lines(words)
+    out: list[Finding] = []
+    matched: list[str] = []
+    not_found: list[str] = []
+
+    def sev(field: str, conf: float) -> Severity:
+        return Severity.FAIL if field in cfg.fail_when and conf >= 40 else Severity.WARNING
+
+    # document number
+    number = str(mrz_value(ctx.mrz, "document_number") or "")
+    if len(number) >= 5:
+        best = _best_number(lines, number)
+        limit = max(2, len(number) // 3)
+        if best is not None and best[0] == 0:
+            matched.append("document_number")
+        elif best is not None and best[0] <= limit and best[0] > cfg.max_number_distance - 1:
+            out.append(
+                finding(
+                    "viz.document_number.mismatch",
+                    sev("document_number", best[3]),
+                    f"visual-zone document number `{best[1]}` differs from the MRZ's `{number}`",
+                    {
+                        "mrz": number,
+                        "viz": best[1],
+                        "edit_distance": best[0],
+                        "ocr_confidence": best[3],
+                        "threshold": 0,
+                    },
+                    best[2],
+                )
+            )
+        else:
+            not_found.append("document_number")
+
+    # dates
+    hits = _date_hits(lines)
+    birth = as_date(mrz_value(ctx.mrz, "birth_date"))
+    expiry = as_date(mrz_value(ctx.mrz, "expiry_date"))
+    for field, value, other in (("birth_date", birth, expiry), ("expiry_date", expiry, birth)):
+        if value is None:
+            continue
+        exact = [
+            h
+            for h in hits
+            if h.digits() == _date_digits(value, h.year_digits)
+            or (
+                (h.day, h.month) == (value.month, value.day)
+                and h.digits()[4:] == _date_digits(value, h.year_digits)[4:]
+            )
+        ]
+        if exact:
+            matched.append(field)
+            continue
+        near = []
+        for h in hits:
+            if other is not None and h.digits() == _date_digits(other, h.year_digits):
+                continue
+            dist = _hamming(h.digits(), _date_digits(value, h.year_digits))
+            if dist > 2:
+                continue
+            if field == "expiry_date" and h.year_digits == 4 and 0 < value.year - h.year <= 10:
+                continue  # most likely the issue date
+            near.append((dist, h))
+        if near:
+            dist, h = min(near, key=lambda t: t[0])
+            out.append(
+                finding(
+                    f"viz.{field}.mismatch",
+                    sev(field, h.conf),
+                    f"visual-zone {field.replace('_', ' ')} `{h.text}` differs from the MRZ's "
+                    f"`{value.isoformat()}`",
+                    {
+                        "mrz": value.isoformat(),
+                        "viz": h.text,
+                        "differing_digits": dist,
+                        "ocr_confidence": h.conf,
+                        "threshold": 0,
+                    },
+                    h.box,
+                )
+            )
+        else:
+            not_found.append(field)
+
+    # names
+    for field in ("surname", "given_names"):
+        name = str(mrz_value(ctx.mrz, field) or "")
+        if not name:
+            continue
+        nb = _best_name(lines, name)
+        if nb is not None and nb[0] >= cfg.min_name_similarity:
+            matched.append(field)
+        elif nb is not None and nb[0] >= 0.6:
+            out.append(
+                finding(
+                    f"viz.{field}.mismatch",
+                    Severity.FAIL if field in cfg.fail_when else Severity.WARNING,
+                    f"visual-zone {field.replace('_', ' ')} `{nb[1]}` differs from the MRZ's "
+                    f"`{name}` after transliteration",
+                    {
+                        "mrz": name,
+                        "viz": nb[1],
+                        "similarity": round(nb[0], 3),
+                        "threshold": cfg.min_name_similarity,
+                    },
+                    nb[2],
+                )
+            )
+        else:
+            not_found.append(field)
+
+    # sex and nationality: only an explicit contradiction is reported
+    sex = str(mrz_value(ctx.mrz, "sex") or "")
+    tokens = [(w.text.upper().strip(".,:;"), w) for w in words]
+    if sex in ("M", "F"):
+        own = {sex, f"{sex}/{sex}"}
+        opposite = {"F", "F/F", "N/F", "K/F"} if sex == "M" else {"M", "M/M"}
+        has_own = any(t in own or t.endswith("/" + sex) for t, _ in tokens)
+        contra = [w for t, w in tokens if t in opposite and w.conf >= 60]
+        if has_own:
+            matched.append("sex")
+        elif contra:
+            out.append(
+                finding(
+                    "viz.sex.mismatch",
+                    Severity.WARNING,
+                    f"visual zone shows sex `{contra[0].text}` where the MRZ has `{sex}`",
+                    {"mrz": sex, "viz": contra[0].text, "ocr_confidence": contra[0].conf},
+                    list(contra[0].box),
+                )
+            )
+        else:
+            not_found.append("sex")
+    nationality = str(mrz_value(ctx.mrz, "nationality") or "")
+    if nationality:
+        if any(nationality in t.replace("/", " ").split() for t, _ in tokens):
+            matched.append("nationality")
+        else:
+            not_found.append("nationality")
+
+    out.append(
+        finding(
+            "viz.compared",
+            Severity.INFO,
+            f"visual zone agrees with the MRZ on {len(matched)} field(s); "
+            f"{len(not_found)} not found by OCR",
+            {"matched": matched, "not_found": not_found, "words_read": len(words)},
+        )
+    )
+    return out
