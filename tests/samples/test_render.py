@@ -66,3 +66,29 @@ def test_render_is_deterministic_and_rejects_unknown_kind() -> None:
     assert np.array_equal(a.image, b.image) and a.mrz == b.mrz
     with pytest.raises(ValueError, match="unknown document kind"):
         render_document("td9_scroll")
+
+
+def test_background_is_the_page_without_print() -> None:
+    doc = render_document("td2_id", seed=8, dpi=150)
+    assert doc.background is not None and doc.background.shape == doc.image.shape
+    x, y, w, h = doc.fields["surname"].box
+    printed = doc.image[y : y + h, x : x + w].min()
+    blank = doc.background[y : y + h, x : x + w].min()
+    assert blank > printed + 60
+
+
+def test_public_names_are_pinned() -> None:
+    import misec_rules.samples as samples
+
+    assert set(samples.__all__) == {
+        "DEFAULT_DEGRADATIONS", "DEGRADATIONS", "DOCUMENT_SIZES_MM", "KINDS", "TRUTH_FIELDS",
+        "Degraded", "FieldLayout", "FontNotFound", "Identity", "MRZLayout", "Regions",
+        "RenderedDocument", "Sample", "TruthRecord", "blur", "cluttered_background", "generate",
+        "glare", "iter_samples", "jpeg", "load_truth", "low_resolution", "make_sample",
+        "mrz_lines", "noise", "ocrb_font_path", "perspective", "random_identity",
+        "render_document", "rotate_180", "rotate_270", "rotate_90", "rotate_small",
+        "transform_box", "transform_points", "transliterate", "uneven_light", "viz_date",
+        "viz_font_path",
+    }  # fmt: skip
+    for name in samples.__all__:
+        assert hasattr(samples, name), name

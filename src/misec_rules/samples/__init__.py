@@ -36,7 +36,14 @@ from misec_rules.samples._generate import (
     load_truth,
     make_sample,
 )
-from misec_rules.samples._identity import KINDS, Identity, random_identity, transliterate
+from misec_rules.samples._identity import (
+    KINDS,
+    Identity,
+    mrz_lines,
+    random_identity,
+    transliterate,
+    viz_date,
+)
 from misec_rules.samples._render import (
     DOCUMENT_SIZES_MM,
     TRUTH_FIELDS,
@@ -70,6 +77,7 @@ __all__ = [
     "load_truth",
     "low_resolution",
     "make_sample",
+    "mrz_lines",
     "noise",
     "ocrb_font_path",
     "perspective",
@@ -83,5 +91,6 @@ __all__ = [
     "transform_points",
     "transliterate",
     "uneven_light",
+    "viz_date",
     "viz_font_path",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "mrz_lines",
     "random_identity",
     "transliterate",
+    "viz_date",
 ]
 
 KINDS: tuple[str, ...] = ("td3_passport", "td1_id", "td2_id", "mrva_visa", "mrvb_visa")

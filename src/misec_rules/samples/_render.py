@@ -243,6 +243,9 @@ class RenderedDocument:
     fields: dict[str, FieldLayout]
     mrz_layout: MRZLayout
     palette: tuple[tuple[int, int, int], ...] = field(default=())
+    background: NDArray[np.uint8] | None = None
+    """The page before any text was printed (pattern, portrait, ghost image), BGR,
+    same shape as ``image``: copy from it to erase a printed value."""
 
     def viz_boxes(self) -> dict[str, Box]:
         """The ink boxes of the truth fields, keyed by field name."""
@@ -477,7 +480,10 @@ def render_document(
     _guilloche(canvas, rng, paper, ink, px_mm)
 
     chars, baselines_mm = _MRZ_GEOMETRY[kind]
-    mrz_x0 = (w_mm - chars * MRZ_PITCH_MM) / 2 * px_mm
+    # centred, within the print tolerance of a real document (about +-0.8 mm)
+    mrz_x0 = ((w_mm - chars * MRZ_PITCH_MM) / 2 + float(rng.uniform(-0.8, 0.8))) * px_mm
+    y_shift = float(rng.uniform(-0.5, 0.5))
+    baselines_mm = tuple(b + y_shift for b in baselines_mm)
     pitch = MRZ_PITCH_MM * px_mm
     cap = MRZ_CAP_MM * px_mm
     # clear zone: fade the pattern behind the MRZ (ICAO 9303 Part 3, 4.3)
@@ -498,6 +504,7 @@ def render_document(
         region = canvas[gy : gy + gh, gx : gx + gw].astype(np.float32)
         canvas[gy : gy + gh, gx : gx + gw] = (region * 0.72 + ghost * 0.28).astype(np.uint8)
 
+    background = np.ascontiguousarray(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), np.uint8)
     pil = Image.fromarray(canvas)
     draw = ImageDraw.Draw(pil)
 
@@ -615,4 +622,5 @@ def render_document(
             font_size=mrz_size,
         ),
         palette=(paper, ink, label_rgb),
+        background=background,
     )
