@@ -17,9 +17,11 @@ from misec_rules.mrz._formats import FORMAT_NAMES, FORMATS, Field, FieldKind, Fo
 from misec_rules.mrz._generate import generate_mrz
 from misec_rules.mrz._model import MRZ, Checks, MRZWarning, Repair
 from misec_rules.mrz._parse import parse_mrz
+from misec_rules.mrz._repair import CONFUSABLE, repair_mrz
 from misec_rules.mrz._warnings import WARNING_CODES
 
 __all__ = [
+    "CONFUSABLE",
     "FORMATS",
     "FORMAT_NAMES",
     "MRZ",
@@ -41,4 +43,5 @@ __all__ = [
     "generate_mrz",
     "is_known_code",
     "parse_mrz",
+    "repair_mrz",
 ]

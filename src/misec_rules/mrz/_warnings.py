@@ -52,6 +52,11 @@ WARNING_CODES: dict[str, str] = {
         "OCR repair found more than one correction the check digits accept, or none; "
         "the text was kept as read"
     ),
+    "repair_unconfirmed": (
+        "a character outside the names was changed by position rules alone (a `K` in a "
+        "filler run, the sex field or the document code's filler), which no check digit "
+        "can confirm"
+    ),
     "repair_name_uncertain": (
         "a name character was changed by position rules alone (no check digit covers "
         "names) or looks like a misread filler; confirm the name against the visual zone"
