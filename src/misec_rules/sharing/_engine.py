@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from misec_rules.sharing._conditions import ConditionError, Predicate
 
@@ -97,6 +97,13 @@ class Route:
     contact_point: str
     channel: str
     example: bool = False
+    send_en: str = field(default="", repr=False, compare=False)
+    send_fi: str = field(default="", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        target = f"{self.agency}, {self.channel} {self.contact_point}"
+        object.__setattr__(self, "send_en", f" Send to {target}.")
+        object.__setattr__(self, "send_fi", f" Toimita: {target}.")
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's route object."""
@@ -171,11 +178,11 @@ class RulesetVersion:
     title: str | None
     notes: str | None
     rules: tuple[Rule, ...]
+    #: ``<ruleset-id>@<date the version comes into force>``.
+    name: str = field(default="", compare=False)
 
-    @property
-    def name(self) -> str:
-        """``<ruleset-id>@<date the version comes into force>``."""
-        return f"{self.ruleset_id}@{self.in_force_from.isoformat()}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", f"{self.ruleset_id}@{self.in_force_from.isoformat()}")
 
     def covers(self, on: date) -> bool:
         """Whether the version is in force on ``on``."""
@@ -212,11 +219,12 @@ class CategoryDecision:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A decision on a sharing request, explained.
+class Decision(NamedTuple):
+    """A decision on a sharing request, explained (immutable).
 
-    ``to_json`` gives DESIGN.md's decision object.
+    ``to_json`` gives DESIGN.md's decision object.  A named tuple rather than a
+    dataclass because it is built once per decision and tuples are the cheapest
+    immutable objects Python makes.
     """
 
     outcome: str
@@ -453,6 +461,7 @@ class CompiledVersion:
         "categories",
         "index",
         "purposes",
+        "route_by_category",
         "routes",
         "unconditional",
         "version",
@@ -472,6 +481,18 @@ class CompiledVersion:
         self.categories = categories
         self.purposes = purposes
         self.routes = dict(routes)
+        self.route_by_category: dict[str, dict[str, Route]] = {}
+        for agency, options in self.routes.items():
+            table: dict[str, Route] = {}
+            for cat in categories:
+                for cats, route in options:
+                    if cats is None or cat in cats:
+                        table[cat] = route
+                        break
+                else:
+                    if options:
+                        table[cat] = options[0][1]
+            self.route_by_category[agency] = table
         cells: dict[IndexKey, dict[str, list[Rule]]] = {}
         for rule in version.rules:
             for src in rule.from_agencies:
@@ -503,6 +524,12 @@ class CompiledVersion:
 
     def route_for(self, agency: str, categories: Sequence[str]) -> Route | None:
         """The recipient's first contact point that takes all ``categories``."""
+        if len(categories) == 1:
+            by_cat = self.route_by_category.get(agency)
+            if by_cat is not None:
+                hit = by_cat.get(categories[0])
+                if hit is not None:
+                    return hit
         options = self.routes.get(agency)
         if not options:
             return None

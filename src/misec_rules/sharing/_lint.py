@@ -45,6 +45,8 @@ class LintFinding:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}: " if self.file and self.line else ""
+        if not where and self.version:
+            where = f"{self.version}: "
         return f"{where}{self.severity}: {self.kind}: {self.message}"
 
     def to_json(self) -> dict[str, Any]:
@@ -207,11 +209,13 @@ def _inside_some_version(registry: RulesetRegistry, on: date) -> bool:
 
 
 def _gaps(registry: RulesetRegistry) -> list[LintFinding]:
+    """Pairs, categories and purposes that no permitting or requiring rule covers."""
     out: list[LintFinding] = []
     agencies = sorted(registry.spec.agencies)
-    for compiled in registry._compiled:
-        vname = compiled.version.name
-        pairs = {(k[0], k[1]) for k in compiled.index}
+    for version in registry.versions:
+        vname = version.name
+        positive = [r for r in version.rules if r.modality != "must_not_share"]
+        pairs = {(a, b) for r in positive for a in r.from_agencies for b in r.to_agencies}
         missing = [
             f"{a}->{b}" for a in agencies for b in agencies if a != b and (a, b) not in pairs
         ]
@@ -220,20 +224,25 @@ def _gaps(registry: RulesetRegistry) -> list[LintFinding]:
                 LintFinding(
                     "gap",
                     "info",
-                    f"no rule covers {len(missing)} agency pairs: " + ", ".join(missing),
+                    f"no rule lets {len(missing)} agency pairs share anything: "
+                    + ", ".join(missing),
                     (),
                     vname,
                 )
             )
-        cats = {c for plans in compiled.index.values() for c in plans}
+        cats = {c for r in positive for c in r.covers}
         lone = sorted(set(registry.spec.categories) - cats)
         if lone:
             out.append(
                 LintFinding(
-                    "gap", "info", "no rule covers categories: " + ", ".join(lone), (), vname
+                    "gap",
+                    "info",
+                    "no rule lets any agency share categories: " + ", ".join(lone),
+                    (),
+                    vname,
                 )
             )
-        purposes = {k[2] for k in compiled.index}
+        purposes = {p for r in positive for p in r.purpose_set}
         unused = sorted(set(registry.spec.purposes) - purposes)
         if unused:
             out.append(

@@ -21,7 +21,7 @@ from misec_rules.sharing._engine import (
     not_covered,
 )
 from misec_rules.sharing._model import RulesetFile
-from misec_rules.sharing._request import SharingRequest, parse_date
+from misec_rules.sharing._request import SharingRequest, parse_date, parse_request
 
 __all__ = ["RulesetRegistry"]
 
@@ -40,7 +40,17 @@ class RulesetRegistry:
     Build it with :func:`misec_rules.sharing.load_rulesets`.
     """
 
-    __slots__ = ("_compiled", "_starts", "id", "root", "rules", "spec", "title", "versions")
+    __slots__ = (
+        "_by_date",
+        "_compiled",
+        "_starts",
+        "id",
+        "root",
+        "rules",
+        "spec",
+        "title",
+        "versions",
+    )
 
     def __init__(
         self,
@@ -58,6 +68,7 @@ class RulesetRegistry:
         self._compiled = sorted(compiled, key=lambda c: c.version.in_force_from)
         self._starts = [c.version.in_force_from for c in self._compiled]
         self.versions: tuple[RulesetVersion, ...] = tuple(c.version for c in self._compiled)
+        self._by_date: dict[date, tuple[CompiledVersion | None, str]] = {}
 
     def __repr__(self) -> str:
         return f"<RulesetRegistry {self.id} versions={[v.name for v in self.versions]}>"
@@ -123,9 +134,30 @@ class RulesetRegistry:
         RequestError
             The mapping is not a well-formed request.
         """
-        req = request if isinstance(request, SharingRequest) else SharingRequest.from_json(request)
-        on = parse_date(at) if at is not None else (req.at if req.at is not None else date.today())
-        return self._decide(req, self._compiled_at(on), on)
+        if type(request) is SharingRequest:
+            src, dst, cats, purpose, initiative, req_at, context = (
+                request.from_,
+                request.to,
+                request.categories,
+                request.purpose,
+                request.initiative,
+                request.at,
+                request.context,
+            )
+        else:
+            src, dst, cats, purpose, initiative, req_at, context = parse_request(request)
+        if at is not None:
+            on = at if type(at) is date else parse_date(at)
+        elif req_at is not None:
+            on = req_at
+        else:
+            on = date.today()
+        cached = self._by_date.get(on)
+        if cached is None:
+            if len(self._by_date) > 4096:
+                self._by_date.clear()
+            cached = self._by_date[on] = (self._compiled_at(on), on.isoformat())
+        return self._decide(src, dst, cats, purpose, initiative, context, cached[0], on, cached[1])
 
     def decide_in(
         self,
@@ -138,52 +170,78 @@ class RulesetRegistry:
         req = request if isinstance(request, SharingRequest) else SharingRequest.from_json(request)
         ver = version if isinstance(version, RulesetVersion) else self.version(version)
         on = parse_date(at) if at is not None else ver.in_force_from
-        return self._decide(req, self._compiled_for(ver), on)
+        return self._decide(
+            req.from_,
+            req.to,
+            req.categories,
+            req.purpose,
+            req.initiative,
+            req.context,
+            self._compiled_for(ver),
+            on,
+        )
 
-    def _decide(self, req: SharingRequest, compiled: CompiledVersion | None, on: date) -> Decision:
-        categories = req.categories
+    def _decide(
+        self,
+        src: str,
+        dst: str,
+        categories: tuple[str, ...],
+        purpose: str,
+        initiative: str,
+        context: Mapping[str, Any],
+        compiled: CompiledVersion | None,
+        on: date,
+        when: str | None = None,
+    ) -> Decision:
+        when = when or on.isoformat()
         if compiled is None:
             why_en = f"no version of {self.id} is in force on {on.isoformat()}"
             why_fi = f"sääntökokoelman {self.id} mikään versio ei ole voimassa {on.isoformat()}"
             per = tuple(not_covered(c, why_en, why_fi) for c in categories)
-            return self._combine(self.id, per, None, on, None)
+            return self._combine(self.id, per, None, on, None, when)
         version = compiled.version
-        name = version.name
-        unknown = self._unknown(compiled, req)
-        if unknown is not None:
-            per = tuple(not_covered(c, unknown[0], unknown[1]) for c in categories)
-            return self._combine(name, per, None, on, version)
-        plans = compiled.index.get((req.from_, req.to, req.purpose, req.initiative))
+        agencies = compiled.agencies
+        if src not in agencies or dst not in agencies or purpose not in compiled.purposes:
+            why = self._unknown(compiled, src, dst, purpose)
+            per = tuple(not_covered(c, why[0], why[1]) for c in categories)
+            return self._combine(version.name, per, None, on, version, when)
+        plans = compiled.index.get((src, dst, purpose, initiative))
+        route = compiled.route_for(dst, categories)
+        if len(categories) == 1:
+            cat = categories[0]
+            plan = plans.get(cat) if plans is not None else None
+            if plan is None:
+                result = compiled.unconditional.get(cat) or not_covered(
+                    cat, f"unknown category `{cat}`", f"tuntematon tietoryhmä `{cat}`"
+                )
+            elif type(plan) is ConditionalPlan:
+                result = plan.evaluate(context, on)
+            else:
+                result = plan  # type: ignore[assignment]
+            return self._combine(version.name, (result,), route, on, version, when)
         results: list[CategoryDecision] = []
-        known = compiled.categories
-        fallback = compiled.unconditional
         for cat in categories:
             plan = plans.get(cat) if plans is not None else None
             if plan is None:
-                if cat in known:
-                    results.append(fallback[cat])
-                else:
-                    results.append(
-                        not_covered(
-                            cat, f"unknown category `{cat}`", f"tuntematon tietoryhmä `{cat}`"
-                        )
+                results.append(
+                    compiled.unconditional.get(cat)
+                    or not_covered(
+                        cat, f"unknown category `{cat}`", f"tuntematon tietoryhmä `{cat}`"
                     )
-            elif isinstance(plan, ConditionalPlan):
-                results.append(plan.evaluate(req.context, on))
+                )
+            elif type(plan) is ConditionalPlan:
+                results.append(plan.evaluate(context, on))
             else:
-                results.append(plan)
-        route = compiled.route_for(req.to, categories)
-        return self._combine(name, tuple(results), route, on, version)
+                results.append(plan)  # type: ignore[arg-type]
+        return self._combine(version.name, tuple(results), route, on, version, when)
 
     @staticmethod
-    def _unknown(compiled: CompiledVersion, req: SharingRequest) -> tuple[str, str] | None:
-        if req.from_ not in compiled.agencies:
-            return f"unknown agency `{req.from_}`", f"tuntematon viranomainen `{req.from_}`"
-        if req.to not in compiled.agencies:
-            return f"unknown agency `{req.to}`", f"tuntematon viranomainen `{req.to}`"
-        if req.purpose not in compiled.purposes:
-            return f"unknown purpose `{req.purpose}`", f"tuntematon käyttötarkoitus `{req.purpose}`"
-        return None
+    def _unknown(compiled: CompiledVersion, src: str, dst: str, purpose: str) -> tuple[str, str]:
+        if src not in compiled.agencies:
+            return f"unknown agency `{src}`", f"tuntematon viranomainen `{src}`"
+        if dst not in compiled.agencies:
+            return f"unknown agency `{dst}`", f"tuntematon viranomainen `{dst}`"
+        return f"unknown purpose `{purpose}`", f"tuntematon käyttötarkoitus `{purpose}`"
 
     @staticmethod
     def _combine(
@@ -192,6 +250,7 @@ class RulesetRegistry:
         route: Route | None,
         on: date,
         version: RulesetVersion | None,
+        when: str,
     ) -> Decision:
         if len(per) == 1:
             only = per[0]
@@ -210,16 +269,9 @@ class RulesetRegistry:
             refs = tuple(seen.values())
             en_body = " ".join(c.explanation_en for c in per)
             fi_body = " ".join(c.explanation_fi for c in per)
-        when = on.isoformat()
         if outcome == "required" or outcome == "permitted":
-            send_en = (
-                f" Send to {route.agency} via {route.channel} {route.contact_point}."
-                if route
-                else ""
-            )
-            send_fi = (
-                f" Toimita: {route.agency}, {route.channel} {route.contact_point}." if route else ""
-            )
+            send_en = route.send_en if route is not None else ""
+            send_fi = route.send_fi if route is not None else ""
         else:
             send_en = " Do not share."
             send_fi = " Älä luovuta."

@@ -10,18 +10,30 @@ from typing import Any
 
 from misec_rules.errors import RequestError
 
-__all__ = ["INITIATIVES", "SharingRequest", "parse_date"]
+__all__ = ["INITIATIVES", "SharingRequest", "parse_date", "parse_request"]
 
 INITIATIVES = ("request", "proactive")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _KEYS = frozenset({"from", "to", "categories", "purpose", "at", "initiative", "context"})
 
 
+_DATE_CACHE: dict[str, date] = {}
+
+
 def parse_date(value: Any, *, field_name: str = "at") -> date:
     """Read a date from a ``date``, a ``datetime`` or an ISO 8601 string.
 
     A time of day, if given, is dropped: rulesets are dated by day.
+
+    Raises
+    ------
+    RequestError
+        The value is not a date; the message names ``field_name``.
     """
+    if type(value) is str:
+        hit = _DATE_CACHE.get(value)
+        if hit is not None:
+            return hit
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -30,12 +42,83 @@ def parse_date(value: Any, *, field_name: str = "at") -> date:
         text = value.strip()
         try:
             if len(text) > 10 and text[10] in "T ":
-                return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-            return date.fromisoformat(text)
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+            else:
+                parsed = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if len(_DATE_CACHE) > 4096:
+                _DATE_CACHE.clear()
+            _DATE_CACHE[value] = parsed
+            return parsed
     raise RequestError(
         f"`{field_name}` must be an iso 8601 date such as `2021-03-01`, got `{value}`"
+    )
+
+
+Parsed = tuple[str, str, tuple[str, ...], str, str, date | None, Mapping[str, Any]]
+
+
+def parse_request(data: Any) -> Parsed:
+    """Check a request mapping and return its fields as a tuple (the fast path).
+
+    Raises
+    ------
+    RequestError
+        Not a mapping, a required key missing, a value of the wrong type or an
+        unknown key; the message names the key.
+    """
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise RequestError("a request must be a json object")
+    src = data.get("from")
+    dst = data.get("to")
+    purpose = data.get("purpose")
+    cats = data.get("categories")
+    if type(src) is not str or type(dst) is not str or type(purpose) is not str:
+        for key, value in (("from", src), ("to", dst), ("purpose", purpose)):
+            if value is None:
+                raise RequestError(f"request lacks `{key}`")
+            if not isinstance(value, str):
+                raise RequestError(f"request `{key}` must be a non-empty string")
+    if not src or not dst or not purpose:
+        key = "from" if not src else "to" if not dst else "purpose"
+        raise RequestError(f"request `{key}` must be a non-empty string")
+    if type(cats) is list and len(cats) == 1 and type(cats[0]) is str and cats[0]:
+        categories: tuple[str, ...] = (cats[0],)
+    else:
+        if cats is None:
+            raise RequestError("request lacks `categories`")
+        if isinstance(cats, str):
+            cats = [cats]
+        if not isinstance(cats, list | tuple) or not cats:
+            raise RequestError("request `categories` must be a non-empty list of strings")
+        for c in cats:
+            if not isinstance(c, str) or not c:
+                raise RequestError("request `categories` must be a non-empty list of strings")
+        categories = tuple(dict.fromkeys(cats))
+    initiative = data.get("initiative", "request")
+    if initiative != "request" and initiative != "proactive":
+        raise RequestError(
+            f"request `initiative` must be `request` or `proactive`, got `{initiative}`"
+        )
+    at = data.get("at")
+    context = data.get("context")
+    if context is None:
+        context = _EMPTY
+    elif type(context) is not dict and not isinstance(context, Mapping):
+        raise RequestError("request `context` must be a json object")
+    if not _KEYS.issuperset(data):
+        extra = sorted(str(k) for k in data if k not in _KEYS)
+        raise RequestError(f"request has unknown key `{extra[0]}`")
+    return (
+        src,
+        dst,
+        categories,
+        purpose,
+        initiative,
+        None if at is None else parse_date(at),
+        context,
     )
 
 
@@ -79,48 +162,7 @@ class SharingRequest:
             Not a mapping, a required key (``from``, ``to``, ``categories``,
             ``purpose``) missing, or a value of the wrong type; the message names the key.
         """
-        if not isinstance(data, Mapping):
-            raise RequestError("a request must be a json object")
-        for key in ("from", "to", "purpose"):
-            value = data.get(key)
-            if value is None:
-                raise RequestError(f"request lacks `{key}`")
-            if not isinstance(value, str) or not value:
-                raise RequestError(f"request `{key}` must be a non-empty string")
-        cats = data.get("categories")
-        if cats is None:
-            raise RequestError("request lacks `categories`")
-        if isinstance(cats, str):
-            cats = (cats,)
-        if (
-            not isinstance(cats, list | tuple)
-            or not cats
-            or not all(isinstance(c, str) and c for c in cats)
-        ):
-            raise RequestError("request `categories` must be a non-empty list of strings")
-        initiative = data.get("initiative", "request")
-        if initiative not in INITIATIVES:
-            raise RequestError(
-                f"request `initiative` must be `request` or `proactive`, got `{initiative}`"
-            )
-        at = data.get("at")
-        context = data.get("context")
-        if context is None:
-            context = _EMPTY
-        elif not isinstance(context, Mapping):
-            raise RequestError("request `context` must be a json object")
-        if len(data) > 7 or not _KEYS.issuperset(data):
-            extra = sorted(str(k) for k in data if k not in _KEYS)
-            raise RequestError(f"request has unknown key `{extra[0]}`")
-        return cls(
-            data["from"],
-            data["to"],
-            tuple(dict.fromkeys(cats)),
-            data["purpose"],
-            initiative,
-            None if at is None else parse_date(at),
-            context,
-        )
+        return cls(*parse_request(data))
 
     def to_json(self) -> dict[str, Any]:
         """The request as DESIGN.md's JSON object."""
