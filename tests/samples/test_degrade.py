@@ -16,6 +16,7 @@ GEOMETRIC = (
     "perspective",
     "low_resolution",
     "cluttered_background",
+    "flatbed_scan",
 )
 
 
@@ -44,7 +45,8 @@ def test_degradation_runs_and_is_pure(doc, name: str) -> None:  # type: ignore[n
 @pytest.mark.parametrize("name", GEOMETRIC)
 def test_transform_maps_the_mrz_onto_the_same_ink(doc, name: str) -> None:  # type: ignore[no-untyped-def]
     """Warping the degraded image back with the reported transform gives the clean MRZ."""
-    out = DEGRADATIONS[name](doc.image, rng=np.random.default_rng(2))
+    options = {"facing_page": True} if name == "flatbed_scan" else {}
+    out = DEGRADATIONS[name](doc.image, rng=np.random.default_rng(2), **options)
     assert out.transform is not None
     rows, cols = doc.image.shape[:2]
     # the transform uses pixel edges (pixel i spans [i, i + 1)); OpenCV warps use centres

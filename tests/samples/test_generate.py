@@ -52,15 +52,15 @@ def test_plan_gives_equal_parts() -> None:
     assert Counter(k for _, k, _ in plan) == dict.fromkeys(KINDS, len(DEFAULT_DEGRADATIONS))
     assert Counter(d for _, _, d in plan) == dict.fromkeys(DEFAULT_DEGRADATIONS, len(KINDS))
     assert len({(k, d) for _, k, d in plan}) == n  # every pair once
-    assert "none" in DEFAULT_DEGRADATIONS and len(DEFAULT_DEGRADATIONS) == 13
+    assert "none" in DEFAULT_DEGRADATIONS and len(DEFAULT_DEGRADATIONS) == 14
 
 
 @pytest.mark.slow
 def test_generate_writes_truth_and_is_deterministic(tmp_path: Path) -> None:
-    a = generate(tmp_path / "a", count=13, seed=4, image_format="jpg")
+    a = generate(tmp_path / "a", count=14, seed=4, image_format="jpg")
     b = generate(tmp_path / "b", count=4, seed=4, image_format="jpg")
     lines = (tmp_path / "a" / "truth.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 13 and [r.model_dump() for r in a] == [json.loads(x) for x in lines]
+    assert len(lines) == 14 and [r.model_dump() for r in a] == [json.loads(x) for x in lines]
     for line in lines:
         assert set(json.loads(line)) >= FIELDS
     assert {r.degradation for r in a} == {None} | set(DEFAULT_DEGRADATIONS) - {"none"}

@@ -83,7 +83,7 @@ def test_public_names_are_pinned() -> None:
     assert set(samples.__all__) == {
         "DEFAULT_DEGRADATIONS", "DEGRADATIONS", "DOCUMENT_SIZES_MM", "KINDS", "TRUTH_FIELDS",
         "Degraded", "FieldLayout", "FontNotFound", "Identity", "MRZLayout", "Regions",
-        "RenderedDocument", "Sample", "TruthRecord", "blur", "cluttered_background", "generate",
+        "RenderedDocument", "Sample", "TruthRecord", "blur", "cluttered_background", "flatbed_scan", "generate",
         "glare", "iter_samples", "jpeg", "load_truth", "low_resolution", "make_sample",
         "mrz_lines", "noise", "ocrb_font_path", "perspective", "random_identity",
         "render_document", "rotate_180", "rotate_270", "rotate_90", "rotate_small",

@@ -26,6 +26,7 @@ __all__ = [
     "Degraded",
     "blur",
     "cluttered_background",
+    "flatbed_scan",
     "glare",
     "jpeg",
     "low_resolution",
@@ -379,6 +380,84 @@ def cluttered_background(
     return Degraded(np.clip(lit, 0, 255).astype(np.uint8), _continuous(m))
 
 
+def _facing_page(rng: np.random.Generator, h: int, w: int, dpi: float) -> Image8:
+    """The passport page facing the data page: pattern, printed lines and a stamp."""
+    from misec_rules.samples._render import _guilloche
+
+    paper = tuple(int(v) for v in rng.integers(225, 248, 3))
+    ink = tuple(int(v) for v in rng.integers(90, 200, 3))
+    page = np.empty((h, w, 3), np.uint8)
+    page[:] = paper
+    _guilloche(page, rng, paper, ink, dpi / 25.4)  # type: ignore[arg-type]
+    pil = Image.fromarray(page)
+    draw = ImageDraw.Draw(pil)
+    px_mm = dpi / 25.4
+    font = load_font(str(viz_font_path("sans")), max(8, round(1.4 * px_mm / 0.729)))
+    lines = ("OBSERVATIONS / REMARQUES", "ENDORSEMENTS", "THIS PASSPORT CONTAINS 32 PAGES")
+    for k in range(int(rng.integers(1, 4))):
+        draw.text(
+            (8 * px_mm, (6 + 6 * k) * px_mm), lines[k % len(lines)], font=font, fill=(70, 70, 90)
+        )
+    if rng.random() < 0.7:  # an entry stamp
+        cx, cy = rng.uniform(0.3, 0.8) * w, rng.uniform(0.4, 0.8) * h
+        r = rng.uniform(9, 14) * px_mm
+        col = ((40, 60, 150), (150, 40, 60), (40, 110, 60))[int(rng.integers(3))]
+        draw.ellipse(
+            (cx - r, cy - r, cx + r, cy + r), outline=col, width=max(2, round(0.5 * px_mm))
+        )
+        draw.text((cx, cy), f"{int(rng.integers(1, 29)):02d}.0{int(rng.integers(1, 10))}", font=font, fill=col, anchor="mm")  # fmt: skip
+    return _u8(np.asarray(pil))
+
+
+def flatbed_scan(
+    image: Image8,
+    /,
+    *,
+    rng: np.random.Generator,
+    facing_page: bool = False,
+    dpi: float = 300.0,
+) -> Degraded:
+    """A flatbed scan: the document on a white bed, a little askew, with the scanner's
+    light fall-off and, for a passport or a visa page, the booklet's facing page above.
+    """
+    h, w = _check(image)
+    gutter = round(h * 0.02)
+    if facing_page:
+        page = cv2.cvtColor(_facing_page(rng, h, w, dpi), cv2.COLOR_RGB2BGR)
+        page = cv2.rotate(page, cv2.ROTATE_180) if rng.random() < 0.5 else page
+        fold = np.full((gutter, w, 3), 200, np.uint8)
+        item = np.vstack([page, fold, image])
+        top = h + gutter
+    else:
+        item, top = image, 0
+    ih, iw = item.shape[:2]
+    margin_x = round(iw * float(rng.uniform(0.03, 0.25)))
+    margin_y = round(ih * float(rng.uniform(0.03, 0.2)))
+    bed_w, bed_h = iw + margin_x + round(iw * 0.1), ih + margin_y + round(ih * 0.1)
+    angle = float(rng.uniform(-3, 3))
+    rot = cv2.getRotationMatrix2D((iw / 2, ih / 2), angle, 1.0)
+    rot[0, 2] += margin_x
+    rot[1, 2] += margin_y
+    bed = int(rng.integers(238, 256))
+    out = cv2.warpAffine(
+        item, rot, (bed_w, bed_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(bed, bed, bed),
+    )  # fmt: skip
+    # the lid's shadow along one edge of the item and a light fall-off across the bed
+    falloff = np.linspace(float(rng.uniform(0.88, 0.97)), 1.0, bed_w, dtype=np.float32)
+    if rng.random() < 0.5:
+        falloff = falloff[::-1]
+    scanned = out.astype(np.float32) * falloff[None, :, None]
+    scanned = np.asarray(
+        cv2.GaussianBlur(scanned, (0, 0), float(rng.uniform(0.3, 0.7))), np.float32
+    )
+    scanned += rng.normal(0, 2.0, scanned.shape).astype(np.float32)
+    to_doc = np.eye(3)
+    to_doc[1, 2] = top
+    matrix = _continuous(rot) @ to_doc
+    return Degraded(_u8(np.clip(scanned, 0, 255)), matrix)
+
+
 DEGRADATIONS: dict[str, Callable[..., Degraded]] = {
     "rotate_small": rotate_small,
     "rotate_90": rotate_90,
@@ -392,5 +471,6 @@ DEGRADATIONS: dict[str, Callable[..., Degraded]] = {
     "uneven_light": uneven_light,
     "glare": glare,
     "cluttered_background": cluttered_background,
+    "flatbed_scan": flatbed_scan,
 }
 """Every degradation by name, in the generator's order."""

@@ -102,7 +102,8 @@ def make_sample(kind: str, degradation: str | None, *, seed: int, index: int = 0
     image = doc.image
     matrix: np.ndarray | None = np.eye(3)
     if name is not None:
-        out = DEGRADATIONS[name](image, rng=rng)
+        options = {"facing_page": kind != "td1_id" and kind != "td2_id"}
+        out = DEGRADATIONS[name](image, rng=rng, **(options if name == "flatbed_scan" else {}))
         image, matrix = out.image, out.transform
     truth = TruthRecord(
         file="",
