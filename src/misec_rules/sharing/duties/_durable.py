@@ -1,0 +1,366 @@
+"""The one adapter to durable_rules: sessions per subject, with its traps hidden.
+
+durable_rules 2.0.28 is the forward-chaining engine behind the duty monitor.
+This module is the only place in the project that imports it.  Each trap
+measured on this machine (see docs/duties.md) is handled here:
+
+* **one global host** -- we never use ``durable.lang``'s global host; each
+  :class:`PairEngine` owns a private host whose background dispatch timers are
+  switched off, so actions run only inside our own calls;
+* **ruleset names** -- a durable ruleset name may be registered only once, so
+  the name carries the ruleset id and a fingerprint of its versions;
+* **unmatched facts raise** ``MessageNotHandledException`` -- a catch-all rule
+  (a join that can never complete) accepts every fact;
+* **1,024 live session ids** -- past that the engine raises ``MemoryError``;
+  at most ``max_sessions`` sessions stay live, the least recently used is
+  deleted and its subject's facts are reloaded from the caller's store when
+  the subject is next touched;
+* **deleting a session in which no action ever ran crashes the process**
+  (segmentation fault) -- before deleting such a session we post a marker
+  event that fires a no-op action;
+* **not thread-safe** -- every call into the engine holds one lock;
+* **exceptions in actions are swallowed into the session state** -- our
+  handler catches them and they are re-raised as :class:`DutyError` naming the
+  event id;
+* **a silent hang at 512 or more literals on one attribute** -- rule
+  definitions are checked before they reach the engine; an ``$or`` of literals
+  on one attribute is split into rules of at most :data:`LITERAL_CHUNK`
+  literals, anything else with 512 or more is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from durable import engine as _dr_engine
+
+from misec_rules.errors import DutyError, EngineError
+
+__all__ = [
+    "LITERAL_CHUNK",
+    "LITERAL_LIMIT",
+    "MAX_LIVE_SESSIONS",
+    "PairEngine",
+    "check_literals",
+    "split_literal_rules",
+]
+
+#: durable_rules hangs once one attribute is tested against this many literals.
+LITERAL_LIMIT = 512
+#: Size of the chunks an ``$or`` of literals is split into.
+LITERAL_CHUNK = 256
+#: durable_rules refuses (``MemoryError``) the 1,025th live session id; stay well below.
+MAX_LIVE_SESSIONS = 1000
+
+_OPEN_MARK = "__misec_open__"
+_NEVER_ATTR = "__misec_never__"
+
+
+class _QuietHost(_dr_engine.Host):  # type: ignore[misc]
+    """A durable_rules host without background dispatch threads."""
+
+    def _run(self) -> None:  # the stock host starts two timer threads here
+        return None
+
+
+def _literal_counts(expr: Any, counts: dict[str, int]) -> None:
+    """Count, per attribute, the literal comparisons in one fact condition."""
+    if isinstance(expr, Mapping):
+        for key, value in expr.items():
+            if key in ("$and", "$or") and isinstance(value, list):
+                for item in value:
+                    _literal_counts(item, counts)
+            elif key.startswith("$") and isinstance(value, Mapping):
+                for attr, operand in value.items():
+                    if not isinstance(operand, Mapping | list):
+                        counts[attr] = counts.get(attr, 0) + 1
+            elif not key.startswith("$") and not isinstance(value, Mapping | list):
+                counts[key] = counts.get(key, 0) + 1
+
+
+def check_literals(name: str, rule: Mapping[str, Any]) -> None:
+    """Refuse a rule that tests one attribute against too many literals.
+
+    Raises
+    ------
+    EngineError
+        Some attribute is compared with :data:`LITERAL_LIMIT` or more literals
+        in one condition (durable_rules would hang without an error).
+    """
+    for op in ("all", "any"):
+        for cond in rule.get(op, []):
+            for alias, expr in cond.items():
+                counts: dict[str, int] = {}
+                _literal_counts(expr, counts)
+                for attr, n in counts.items():
+                    if n >= LITERAL_LIMIT:
+                        raise EngineError(
+                            f"rule `{name}` tests `{alias}.{attr}` against {n} literals; "
+                            f"durable_rules hangs at {LITERAL_LIMIT} or more, split the rule"
+                        )
+
+
+def split_literal_rules(
+    name: str, make_rule: Callable[[Sequence[Any]], dict[str, Any]], literals: Sequence[Any]
+) -> dict[str, dict[str, Any]]:
+    """Build one rule per chunk of ``literals`` so no rule reaches the hang.
+
+    ``make_rule(chunk)`` returns a rule definition that tests an attribute
+    against the literals in ``chunk`` (an ``$or``); the rules are named
+    ``name``, ``name#1``, ... and each is checked with :func:`check_literals`.
+    A fact matches at most one chunk, so splitting never fires an action twice.
+    """
+    unique = list(dict.fromkeys(literals))
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, max(len(unique), 1), LITERAL_CHUNK):
+        rule_name = name if i == 0 else f"{name}#{i // LITERAL_CHUNK}"
+        rule = make_rule(unique[i : i + LITERAL_CHUNK])
+        check_literals(rule_name, rule)
+        out[rule_name] = rule
+    return out
+
+
+class _Session:
+    __slots__ = ("fired",)
+
+    def __init__(self) -> None:
+        self.fired = False
+
+
+Pair = tuple[dict[str, Any], dict[str, Any]]
+
+
+class PairEngine:
+    """Finds (finding, case) fact pairs about one subject with different agencies.
+
+    Facts are flat JSON objects with keys ``t`` (``finding`` or ``case``),
+    ``agency``, ``v`` (a finding's category, a case's type) and anything else
+    the caller adds; the subject is the session id.  A pair is reported once,
+    when its second fact is asserted; the caller keeps the facts of evicted
+    sessions and hands them back through ``load``.
+
+    Parameters
+    ----------
+    name
+        A name unique to the ruleset version(s) the engine serves.
+    categories
+        Finding categories worth pairing (None: all).  Long lists are split
+        into several rules to stay under durable_rules' literal limit.
+    max_sessions
+        Live sessions kept; at most :data:`MAX_LIVE_SESSIONS`.
+    load
+        ``load(subject)`` returns the subject's standing facts when a subject
+        whose session was evicted (or never built) is touched.
+    """
+
+    _counter = 0
+    _counter_lock = threading.Lock()
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        categories: Iterable[str] | None = None,
+        max_sessions: int = 512,
+        load: Callable[[str], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        if not 1 <= max_sessions <= MAX_LIVE_SESSIONS:
+            raise EngineError(
+                f"max_sessions `{max_sessions}` out of range: durable_rules allows "
+                f"at most 1024 live sessions, use 1..{MAX_LIVE_SESSIONS}"
+            )
+        with PairEngine._counter_lock:
+            PairEngine._counter += 1
+            serial = PairEngine._counter
+        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+        self.name = f"misec_duties_{digest}_{serial}"
+        self.max_sessions = max_sessions
+        self._load = load
+        self._lock = threading.RLock()
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._pairs: list[Pair] = []
+        self._error: BaseException | None = None
+        self._suppress = False
+        self._current: _Session | None = None
+        self.evictions = 0
+        self.loads = 0
+
+        rules: dict[str, dict[str, Any]] = {}
+        case_cond = {
+            "$and": [{"t": "case"}, {"$neq": {"agency": {"f": "agency"}}}],
+        }
+        if categories is None:
+            rules["pair"] = {
+                "all": [{"f": {"t": "finding"}}, {"k": case_cond}],
+                "run": self._on_pair,
+            }
+        else:
+
+            def make(chunk: Sequence[Any]) -> dict[str, Any]:
+                finding: dict[str, Any] = {
+                    "$and": [{"t": "finding"}, {"$or": [{"v": c} for c in chunk]}]
+                }
+                return {"all": [{"f": finding}, {"k": dict(case_cond)}], "run": self._on_pair}
+
+            cats = sorted(set(categories))
+            if cats:
+                rules.update(split_literal_rules("pair", make, cats))
+        # catch-all: accepts every fact (so nothing raises MessageNotHandled) but
+        # its join can never complete, so it never fires.
+        rules["catch_all"] = {
+            "all": [{"a": {"$nex": {_NEVER_ATTR: 1}}}, {"b": {_NEVER_ATTR: "never"}}],
+            "run": self._on_never,
+        }
+        # a no-op action, fired before deleting a session in which nothing fired
+        rules["open_mark"] = {"all": [{"m": {"t": _OPEN_MARK}}], "run": self._on_mark}
+        for rule_name, rule in rules.items():
+            check_literals(rule_name, rule)
+        self._host = _QuietHost()
+        try:
+            self._host.register_rulesets({self.name: rules})
+        except Exception as exc:  # pragma: no cover - engine-specific failures
+            raise EngineError(f"durable_rules refused ruleset `{self.name}`: {exc}") from exc
+
+    # -- actions (run inside our own engine calls, under the lock) ----------------
+
+    def _on_pair(self, c: Any) -> None:
+        try:
+            if self._current is not None:
+                self._current.fired = True
+            if not self._suppress:
+                self._pairs.append((dict(c.f._d), dict(c.k._d)))
+        except BaseException as exc:
+            self._error = exc
+
+    def _on_never(self, c: Any) -> None:  # pragma: no cover - the join never completes
+        self._error = EngineError("catch-all rule fired")
+
+    def _on_mark(self, c: Any) -> None:
+        if self._current is not None:
+            self._current.fired = True
+
+    # -- sessions ------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], Any], event_id: str) -> None:
+        self._error = None
+        try:
+            fn()
+        except _dr_engine.MessageObservedException:
+            pass  # the same fact again: nothing new
+        except _dr_engine.MessageNotHandledException as exc:  # pragma: no cover - catch-all
+            raise DutyError(f"event `{event_id}`: no rule accepted the {what}") from exc
+        except DutyError:
+            raise
+        except Exception as exc:
+            raise DutyError(f"event `{event_id}`: rule engine failed on {what}: {exc}") from exc
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise DutyError(f"event `{event_id}`: action failed: {err}") from err
+
+    def _session(self, subject: str, event_id: str) -> _Session:
+        sess = self._sessions.get(subject)
+        if sess is not None:
+            self._sessions.move_to_end(subject)
+            return sess
+        while len(self._sessions) >= self.max_sessions:
+            self._evict(event_id)
+        sess = _Session()
+        self._sessions[subject] = sess
+        if self._load is not None:
+            facts = self._load(subject)
+            if facts:
+                self.loads += 1
+                self._current = sess
+                self._suppress = True
+                try:
+                    payload = [dict(f, sid=subject) for f in facts]
+                    self._call(
+                        "reloaded facts",
+                        lambda: self._host.assert_facts(self.name, payload),
+                        event_id,
+                    )
+                finally:
+                    self._suppress = False
+                    self._pairs.clear()
+        return sess
+
+    def _evict(self, event_id: str) -> None:
+        subject, sess = self._sessions.popitem(last=False)
+        self._delete(subject, sess, event_id)
+        self.evictions += 1
+
+    def _delete(self, subject: str, sess: _Session, event_id: str) -> None:
+        self._current = sess
+        if not sess.fired:
+            # durable_rules segfaults deleting a session in which no action ran
+            self._call(
+                "session marker",
+                lambda: self._host.post(self.name, {"sid": subject, "t": _OPEN_MARK}),
+                event_id,
+            )
+        if sess.fired:
+            self._call(
+                "session delete", lambda: self._host.delete_state(self.name, subject), event_id
+            )
+
+    # -- public ----------------------------------------------------------------------
+
+    def assert_fact(self, subject: str, fact: Mapping[str, Any], event_id: str) -> list[Pair]:
+        """Add a fact about ``subject``; return the new pairs it completes."""
+        with self._lock:
+            sess = self._session(subject, event_id)
+            self._current = sess
+            self._pairs = []
+            payload = dict(fact, sid=subject)
+            self._call("fact", lambda: self._host.assert_fact(self.name, payload), event_id)
+            pairs, self._pairs = self._pairs, []
+            return pairs
+
+    def retract_fact(self, subject: str, fact: Mapping[str, Any], event_id: str) -> None:
+        """Remove a fact (exactly as asserted) about ``subject``."""
+        with self._lock:
+            sess = self._session(subject, event_id)
+            self._current = sess
+            payload = dict(fact, sid=subject)
+            self._call("retraction", lambda: self._host.retract_fact(self.name, payload), event_id)
+            self._pairs = []
+
+    def facts(self, subject: str) -> list[dict[str, Any]]:
+        """The facts durable_rules holds for a live subject (for tests)."""
+        with self._lock:
+            if subject not in self._sessions:
+                return []
+            raw = self._host.get_facts(self.name, subject)
+            return [
+                {k: v for k, v in f.items() if k != "sid"}
+                for f in raw
+                if "t" in f and f.get("t") != _OPEN_MARK
+            ]
+
+    def forget(self, subject: str) -> None:
+        """Drop a subject's live session (its facts are reloaded on next use)."""
+        with self._lock:
+            sess = self._sessions.pop(subject, None)
+            if sess is not None:
+                self._delete(subject, sess, "forget")
+
+    @property
+    def live_sessions(self) -> int:
+        """How many sessions are live in durable_rules now."""
+        return len(self._sessions)
+
+    def close(self) -> None:
+        """Delete every live session."""
+        with self._lock:
+            while self._sessions:
+                self._evict("close")
+
+
+def fact_json(fact: Mapping[str, Any]) -> str:
+    """A fact's canonical JSON (what the store keeps, so retraction matches)."""
+    return json.dumps(fact, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,588 @@
+"""The proactive sharing duty monitor: events in, SharingDuty records out.
+
+References
+----------
+Laki henkilötietojen käsittelystä maahanmuuttohallinnossa 615/2020 1 § (the
+purposes P1-P5 that case types map to); the rules that let or make an agency
+share proactively are in the ruleset (rulesets/fi), not here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from misec_rules.errors import DutyError
+from misec_rules.sharing.duties._durable import MAX_LIVE_SESSIONS, PairEngine, fact_json
+from misec_rules.sharing.duties._events import PURPOSE_OF_CASE, DutyEvent, parse_event
+
+if TYPE_CHECKING:
+    from misec_rules.audit import AuditLog
+
+__all__ = ["DutyMonitor", "SharingDuty", "add_duration"]
+
+STATUSES = ("raised", "withdrawn", "delivered")
+
+
+class _DecisionLike(Protocol):
+    @property
+    def allows_sharing(self) -> bool: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class _RegistryLike(Protocol):
+    def decide(self, request: Mapping[str, Any], *, at: Any = None) -> Any: ...
+
+
+# --- durations ------------------------------------------------------------------
+
+_DURATION = re.compile(
+    r"^P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def add_duration(start: datetime, duration: str) -> datetime:
+    """``start`` plus an ISO 8601 duration (years and months by the calendar).
+
+    Raises
+    ------
+    ValueError
+        ``duration`` is not an ISO 8601 duration such as ``P14D`` or ``PT48H``.
+    """
+    m = _DURATION.match(duration)
+    if m is None or duration in ("P", "PT") or duration.endswith("T"):
+        raise ValueError(f"not an ISO 8601 duration `{duration}`")
+    g = {k: v for k, v in m.groupdict().items() if v is not None}
+    months = int(g.get("y", 0)) * 12 + int(g.get("mo", 0))
+    out = start
+    if months:
+        total = out.month - 1 + months
+        year, month = out.year + total // 12, total % 12 + 1
+        day = min(out.day, calendar.monthrange(year, month)[1])
+        out = out.replace(year=year, month=month, day=day)
+    return out + timedelta(
+        weeks=int(g.get("w", 0)),
+        days=int(g.get("d", 0)),
+        hours=int(g.get("h", 0)),
+        minutes=int(g.get("mi", 0)),
+        seconds=float(g.get("s", 0)),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# --- the duty record --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SharingDuty:
+    """A duty to share data proactively, in its current state.
+
+    ``id`` is derived from the ids of the finding and case events behind the
+    duty, so it is the same in every run over the same events; it doubles as
+    the idempotency key receivers use to drop repeated deliveries.
+    ``because`` lists those two event ids (earlier first) and then the event
+    that withdrew or delivered the duty, if any.
+
+    References
+    ----------
+    615/2020 1 § 1 mom (purposes); the legal basis is the ruleset's, per duty.
+    """
+
+    id: str
+    status: str
+    from_: str
+    to: str
+    categories: tuple[str, ...]
+    subject: str
+    legal_basis: tuple[dict[str, Any], ...]
+    route: dict[str, Any] | None
+    due: str | None
+    because: tuple[str, ...]
+    ruleset: str
+    outcome: str
+    rules: tuple[str, ...]
+    purpose: str
+    raised_at: str
+    finding: str = field(default="", repr=False)
+    case: str = field(default="", repr=False)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key a receiver de-duplicates deliveries by (stable across runs)."""
+        return self.id
+
+    def to_json(self) -> dict[str, Any]:
+        """DESIGN.md's duty line, plus ``ruleset``, ``outcome``, ``rules``, ``purpose``."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "from": self.from_,
+            "to": self.to,
+            "categories": list(self.categories),
+            "subject": self.subject,
+            "legal_basis": list(self.legal_basis),
+            "route": self.route,
+            "due": self.due,
+            "because": list(self.because),
+            "ruleset": self.ruleset,
+            "outcome": self.outcome,
+            "rules": list(self.rules),
+            "purpose": self.purpose,
+            "raised_at": self.raised_at,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    def _row(self) -> str:
+        data = self.to_json()
+        data["finding"] = self.finding
+        data["case"] = self.case
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def _from_row(cls, text: str) -> SharingDuty:
+        d = json.loads(text)
+        return cls(
+            id=d["id"],
+            status=d["status"],
+            from_=d["from"],
+            to=d["to"],
+            categories=tuple(d["categories"]),
+            subject=d["subject"],
+            legal_basis=tuple(d["legal_basis"]),
+            route=d["route"],
+            due=d["due"],
+            because=tuple(d["because"]),
+            ruleset=d["ruleset"],
+            outcome=d["outcome"],
+            rules=tuple(d["rules"]),
+            purpose=d["purpose"],
+            raised_at=d["raised_at"],
+            finding=d.get("finding", ""),
+            case=d.get("case", ""),
+        )
+
+
+# --- the monitor -------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS facts (
+  subject TEXT NOT NULL, ref TEXT NOT NULL, fact TEXT NOT NULL,
+  PRIMARY KEY (subject, ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS duties (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS duties_finding ON duties (subject, finding) WHERE status = 'raised';
+CREATE INDEX IF NOT EXISTS duties_case ON duties (subject, kase) WHERE status = 'raised';
+CREATE INDEX IF NOT EXISTS duties_status ON duties (status);
+"""
+
+_Decided = tuple[
+    bool, str, str, tuple[dict[str, Any], ...], dict[str, Any] | None, tuple[str, ...], str | None
+]
+
+
+def _ref(kind: str, agency: str, key: str) -> str:
+    return f"{kind}\x1f{agency}\x1f{key}"
+
+
+def _fingerprint(registry: Any) -> str:
+    rid = str(getattr(registry, "id", type(registry).__name__))
+    versions = getattr(registry, "versions", ())
+    names = [str(getattr(v, "name", v)) for v in versions]
+    return f"{rid}|{','.join(names)}"
+
+
+def _proactive_categories(registry: Any) -> frozenset[str] | None:
+    """Finding categories any proactive may_share/must_share rule covers, or None."""
+    rules = getattr(registry, "rules", None)
+    if rules is None:
+        return None
+    cats: set[str] = set()
+    try:
+        for rule in rules:
+            if rule.modality in ("may_share", "must_share") and "proactive" in rule.initiatives:
+                cats.update(rule.covers)
+    except AttributeError:
+        return None
+    return frozenset(cats)
+
+
+class DutyMonitor:
+    """Raise, withdraw and deliver proactive sharing duties from case events and findings.
+
+    A standing finding by agency X about a subject, while agency Y != X has a
+    case open about the same subject (in either order of arrival), is decided
+    as the request ``{from: X, to: Y, categories: [category], purpose:
+    P(case_type), initiative: proactive, at: the later event's date}``; a duty
+    is raised when the outcome is required or permitted.  Closing the case or
+    withdrawing the finding withdraws a duty not yet delivered.
+
+    Parameters
+    ----------
+    registry
+        Anything with ``decide(request_mapping, *, at=None)`` returning a
+        decision with ``allows_sharing`` and ``to_json()`` (a
+        :class:`~misec_rules.sharing.RulesetRegistry`).
+    store
+        SQLite file for facts, duties and processed event ids (``":memory:"``
+        keeps nothing across runs).  Reopening a store resumes where it
+        stopped: events already processed are skipped.
+    commit_every
+        Commit the store after this many events (1: after each).  Events
+        after the last commit are lost in a crash and must be fed again;
+        replaying the same event file does exactly that.
+    max_sessions
+        Subjects kept live in durable_rules (at most 1,000); the others'
+        facts stay in the store and are reloaded when an event names them.
+    audit
+        An :class:`~misec_rules.audit.AuditLog` that records every decision
+        taken and every duty raised, withdrawn or delivered.
+    synchronous
+        SQLite ``synchronous`` pragma: ``NORMAL`` survives a killed process,
+        ``FULL`` also a power loss.
+
+    References
+    ----------
+    615/2020 1 § 1 mom (purposes P1 entry and residence, P2 citizenship).
+    """
+
+    def __init__(
+        self,
+        registry: _RegistryLike,
+        *,
+        store: str | Path = ":memory:",
+        commit_every: int = 1,
+        max_sessions: int = 512,
+        audit: AuditLog | None = None,
+        synchronous: str = "NORMAL",
+        prefilter: bool = True,
+    ) -> None:
+        if commit_every < 1:
+            raise ValueError(f"commit_every must be at least 1, got `{commit_every}`")
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"unknown synchronous mode `{synchronous}`")
+        self.registry = registry
+        self.store = str(store)
+        self.commit_every = commit_every
+        self.audit = audit
+        self._lock = threading.RLock()
+        self._uncommitted = 0
+        self._decisions: dict[tuple[str, str, str, str, date], tuple[_Decided, Any]] = {}
+        self.stats = {"events": 0, "skipped": 0, "raised": 0, "withdrawn": 0, "delivered": 0}
+        try:
+            self._db = sqlite3.connect(self.store, check_same_thread=False, isolation_level=None)
+            if self.store != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise DutyError(f"cannot open duty store `{self.store}`: {exc}") from exc
+        fp = _fingerprint(registry)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'registry'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('registry', ?)", (fp,))
+        elif row[0] != fp:
+            raise DutyError(
+                f"duty store `{self.store}` was written under rulesets `{row[0]}`, "
+                f"not `{fp}`; use a new store"
+            )
+        cats = _proactive_categories(registry) if prefilter else None
+        self._engine = PairEngine(
+            fp,
+            categories=cats,
+            max_sessions=min(max_sessions, MAX_LIVE_SESSIONS),
+            load=self._load_facts,
+        )
+        self._db.execute("BEGIN")
+
+    # -- store helpers -------------------------------------------------------------
+
+    def _load_facts(self, subject: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT fact FROM facts WHERE subject = ?", (subject,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def _commit(self) -> None:
+        self._db.execute("COMMIT")
+        self._db.execute("BEGIN")
+        self._uncommitted = 0
+
+    def flush(self) -> None:
+        """Commit everything processed so far to the store."""
+        with self._lock:
+            self._commit()
+
+    def close(self) -> None:
+        """Commit, delete the live durable_rules sessions and close the store."""
+        with self._lock:
+            if self._db is None:  # type: ignore[comparison-overlap]
+                return
+            self._commit()
+            self._db.execute("COMMIT")
+            self._engine.close()
+            self._db.close()
+            self._db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> DutyMonitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- deciding -------------------------------------------------------------------
+
+    @staticmethod
+    def _request(src: str, dst: str, category: str, purpose: str, on: date) -> dict[str, Any]:
+        return {
+            "from": src,
+            "to": dst,
+            "categories": [category],
+            "purpose": purpose,
+            "initiative": "proactive",
+            "at": on.isoformat(),
+        }
+
+    def _decide(
+        self, src: str, dst: str, category: str, purpose: str, on: date
+    ) -> tuple[_Decided, Any]:
+        key = (src, dst, category, purpose, on)
+        cached = self._decisions.get(key)
+        if cached is not None:
+            return cached
+        request = self._request(src, dst, category, purpose, on)
+        decision = self.registry.decide(request, at=on)
+        data = decision.to_json()
+        per = data.get("per_category") or [{}]
+        entry = next((c for c in per if c.get("category") == category), per[0])
+        hit = (
+            bool(decision.allows_sharing),
+            str(data.get("outcome")),
+            str(data.get("ruleset")),
+            tuple(entry.get("legal_basis") or data.get("legal_basis") or ()),
+            data.get("route"),
+            tuple(data.get("rules") or ()),
+            entry.get("due_within"),
+        )
+        if len(self._decisions) >= 65536:
+            self._decisions.clear()
+        self._decisions[key] = (hit, decision)
+        return hit, decision
+
+    # -- processing -----------------------------------------------------------------
+
+    def process(self, event: DutyEvent | Mapping[str, Any]) -> list[SharingDuty]:
+        """Process one event; return the duties it raised, withdrew or delivered.
+
+        An event whose id was processed before is skipped (returns ``[]``).
+
+        Raises
+        ------
+        EventError
+            ``event`` is a mapping that is not a well-formed event.
+        DutyError
+            The rule engine or a rule action failed (names the event id); the
+            event is rolled back and may be fed again.
+        """
+        ev = event if isinstance(event, DutyEvent) else parse_event(event)
+        with self._lock:
+            db = self._db
+            if db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone():
+                self.stats["skipped"] += 1
+                return []
+            db.execute("SAVEPOINT ev")
+            try:
+                changed = self._apply(ev)
+                db.execute("INSERT INTO events VALUES (?)", (ev.id,))
+                db.execute("RELEASE ev")
+            except BaseException:
+                db.execute("ROLLBACK TO ev")
+                db.execute("RELEASE ev")
+                self._engine.forget(ev.subject) if ev.subject else None
+                raise
+            self.stats["events"] += 1
+            self._uncommitted += 1
+            if self._uncommitted >= self.commit_every:
+                self._commit()
+        if self.audit is not None:
+            for duty in changed:
+                self.audit.record_duty(duty)
+        return changed
+
+    def replay(self, events: Iterable[DutyEvent | Mapping[str, Any]]) -> list[SharingDuty]:
+        """Process ``events`` in order, commit, and return every duty in its final state."""
+        for ev in events:
+            self.process(ev)
+        self.flush()
+        return self.duties()
+
+    def _apply(self, ev: DutyEvent) -> list[SharingDuty]:
+        kind = ev.type
+        if kind == "duty_delivered":
+            duty = self._set_status(ev.key, "delivered", ev.id)
+            return [duty] if duty is not None else []
+        is_case = kind in ("case_opened", "case_closed")
+        ref = _ref("case" if is_case else "finding", ev.agency, ev.key)
+        row = self._db.execute(
+            "SELECT fact FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref)
+        ).fetchone()
+        if kind in ("case_opened", "finding_recorded"):
+            if row is not None:
+                return []  # already open / standing
+            fact = {
+                "t": "case" if is_case else "finding",
+                "agency": ev.agency,
+                "v": ev.value,
+                "key": ev.key,
+                "eid": ev.id,
+                "at": _utc(ev.at).isoformat(),
+            }
+            fact = json.loads(fact_json(fact))
+            pairs = self._engine.assert_fact(ev.subject, fact, ev.id)
+            self._db.execute(
+                "INSERT INTO facts VALUES (?, ?, ?)", (ev.subject, ref, fact_json(fact))
+            )
+            out = []
+            for f, k in pairs:
+                duty = self._raise(ev.subject, f, k)
+                if duty is not None:
+                    out.append(duty)
+            return out
+        # case_closed / finding_withdrawn
+        if row is None:
+            return []
+        fact = json.loads(row[0])
+        self._engine.retract_fact(ev.subject, fact, ev.id)
+        self._db.execute("DELETE FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref))
+        column = "kase" if is_case else "finding"
+        ids = self._db.execute(
+            f"SELECT id FROM duties WHERE subject = ? AND {column} = ? AND status = 'raised'",
+            (ev.subject, ref),
+        ).fetchall()
+        out = []
+        for (duty_id,) in ids:
+            duty = self._set_status(duty_id, "withdrawn", ev.id)
+            if duty is not None:
+                out.append(duty)
+        return out
+
+    def _raise(
+        self, subject: str, f: Mapping[str, Any], k: Mapping[str, Any]
+    ) -> SharingDuty | None:
+        f_at = datetime.fromisoformat(f["at"])
+        k_at = datetime.fromisoformat(k["at"])
+        later = max(f_at, k_at)
+        purpose = PURPOSE_OF_CASE[k["v"]]
+        hit, decision = self._decide(f["agency"], k["agency"], f["v"], purpose, later.date())
+        allows, outcome, ruleset, basis, route, rules, due_within = hit
+        if self.audit is not None:
+            request = self._request(f["agency"], k["agency"], f["v"], purpose, later.date())
+            self.audit.record_decision(request, decision, subject=subject)
+        if not allows:
+            return None
+        first, second = sorted(((f_at, f["eid"]), (k_at, k["eid"])))
+        duty_id = "duty-" + hashlib.sha256(f"{f['eid']}\n{k['eid']}".encode()).hexdigest()[:24]
+        due = add_duration(later, due_within).isoformat() if due_within else None
+        duty = SharingDuty(
+            id=duty_id,
+            status="raised",
+            from_=f["agency"],
+            to=k["agency"],
+            categories=(f["v"],),
+            subject=subject,
+            legal_basis=basis,
+            route=route,
+            due=due,
+            because=(first[1], second[1]),
+            ruleset=ruleset,
+            outcome=outcome,
+            rules=rules,
+            purpose=purpose,
+            raised_at=later.isoformat(),
+            finding=_ref("finding", f["agency"], f["key"]),
+            case=_ref("case", k["agency"], k["key"]),
+        )
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO duties (id, status, subject, finding, kase, data) "
+            "VALUES (?, 'raised', ?, ?, ?, ?)",
+            (duty_id, subject, duty.finding, duty.case, duty._row()),
+        )
+        if cur.rowcount == 0:
+            return None  # raised before: never twice
+        self.stats["raised"] += 1
+        return duty
+
+    def _set_status(self, duty_id: str, status: str, event_id: str | None) -> SharingDuty | None:
+        row = self._db.execute(
+            "SELECT data FROM duties WHERE id = ? AND status = 'raised'", (duty_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        duty = SharingDuty._from_row(row[0])
+        because = duty.because + ((event_id,) if event_id else ())
+        duty = replace(duty, status=status, because=because)
+        self._db.execute(
+            "UPDATE duties SET status = ?, data = ? WHERE id = ?", (status, duty._row(), duty_id)
+        )
+        self.stats[status] += 1
+        return duty
+
+    # -- reading and delivering -------------------------------------------------------
+
+    def duties(self, *, status: str | None = None) -> list[SharingDuty]:
+        """Every duty (or those with ``status``), in the order they were raised."""
+        with self._lock:
+            if status is None:
+                rows = self._db.execute("SELECT data FROM duties ORDER BY seq").fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT data FROM duties WHERE status = ? ORDER BY seq", (status,)
+                ).fetchall()
+            return [SharingDuty._from_row(r[0]) for r in rows]
+
+    def pending(self) -> list[SharingDuty]:
+        """Duties raised and not yet delivered or withdrawn."""
+        return self.duties(status="raised")
+
+    def mark_delivered(self, duty_id: str, *, event_id: str | None = None) -> SharingDuty | None:
+        """Record that a duty was delivered (committed at once); None if it was not pending."""
+        with self._lock:
+            duty = self._set_status(duty_id, "delivered", event_id)
+            self._commit()
+        if duty is not None and self.audit is not None:
+            self.audit.record_duty(duty)
+        return duty
+
+    def deliver(self, send: Callable[[SharingDuty], object]) -> int:
+        """Send every pending duty with ``send`` and mark each delivered after it returns.
+
+        Delivery is at least once: a crash after ``send`` and before the mark
+        sends the duty again on the next call, with the same
+        :attr:`SharingDuty.idempotency_key`, so receivers can drop the repeat.
+        Returns how many duties were delivered.
+        """
+        count = 0
+        for duty in self.pending():
+            send(duty)
+            if self.mark_delivered(duty.id) is not None:
+                count += 1
+        return count
+
+    @property
+    def live_sessions(self) -> int:
+        """Subjects live in durable_rules now (bounded by ``max_sessions``)."""
+        return self._engine.live_sessions
