@@ -427,6 +427,11 @@ def _value_text(name: str, ident: Identity, rng: np.random.Generator) -> str:
     return values[name]
 
 
+def _header_mm(kind: str) -> float:
+    """Left edge (mm) of the issuing state's name in the header."""
+    return 28.0 if kind == "td1_id" else 44.0 if kind == "td3_passport" else 36.0
+
+
 def render_document(
     kind: str = "td3_passport",
     *,
@@ -518,11 +523,14 @@ def render_document(
     if kind.endswith("_visa"):
         title_size = round(4.0 * px_mm / DEJAVU_CAP_PER_EM)
     state_en, state_nat = STATES.get(ident.issuing_state, (ident.issuing_state, None))
+    # header text stops before the code field (TD1) or the emblem (others)
+    head_room = (70.0 - 28.0 if small else w_mm - 12.0 - 4.5 - 2.0 - _header_mm(kind)) * px_mm
     tx = (3.5 if small else 6.0 if kind != "mrva_visa" else 4.0) * px_mm
     ty = (4.6 if small else 3.0) * px_mm
-    header_x = (28 if small else 36 if kind != "td3_passport" else 44) * px_mm
+    header_x = _header_mm(kind) * px_mm
     if small:
-        draw.text((header_x, 1.6 * px_mm), state_en, font=load_font(bold_face, round(1.3 * px_mm / DEJAVU_CAP_PER_EM)), fill=label_rgb)  # fmt: skip
+        hsize, _ = _fit_font(bold_face, round(1.3 * px_mm / DEJAVU_CAP_PER_EM), state_en, head_room)
+        draw.text((header_x, 1.6 * px_mm), state_en, font=load_font(bold_face, hsize), fill=label_rgb)  # fmt: skip
         draw.text((header_x, ty), _TITLES[kind], font=load_font(bold_face, round(1.1 * px_mm / DEJAVU_CAP_PER_EM)), fill=label_rgb)  # fmt: skip
     else:
         first, _, second = _TITLES[kind].partition(" / ")
@@ -533,9 +541,11 @@ def render_document(
             y2 = ty + tfont.getbbox("H")[3] + 0.6 * px_mm
             draw.text((tx, y2), second, font=load_font(label_face, round(1.3 * px_mm / DEJAVU_CAP_PER_EM)), fill=label_rgb)  # fmt: skip
         hdr_size = round(1.9 * px_mm / DEJAVU_CAP_PER_EM)
+        hdr_size, _ = _fit_font(bold_face, hdr_size, state_en, head_room)
         draw.text((header_x, 3.0 * px_mm), state_en, font=load_font(bold_face, hdr_size), fill=label_rgb)  # fmt: skip
         if state_nat:
-            draw.text((header_x, 6.0 * px_mm), state_nat, font=load_font(label_face, round(1.4 * px_mm / DEJAVU_CAP_PER_EM)), fill=label_rgb)  # fmt: skip
+            nsize, _ = _fit_font(label_face, round(1.4 * px_mm / DEJAVU_CAP_PER_EM), state_nat, head_room)  # fmt: skip
+            draw.text((header_x, 6.0 * px_mm), state_nat, font=load_font(label_face, nsize), fill=label_rgb)  # fmt: skip
     ex, ey, er = (w_mm - (9 if small else 12)) * px_mm, (7 if small else 8) * px_mm, (3 if small else 4.5) * px_mm  # fmt: skip
     if kind != "td1_id":
         draw.ellipse((ex - er, ey - er, ex + er, ey + er), outline=label_rgb, width=max(1, round(0.3 * px_mm)))  # fmt: skip
