@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from misec_rules.batch import CrossDocumentAnalyzer
-from misec_rules.batch._imaging import estimate_portrait, phash
+from misec_rules.batch._imaging import estimate_portrait, phash, portrait_hashes, portrait_quad
 
 
 def _rec(surname: str, number: str, issuer: str = "FIN", ph: int | None = None) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def _flip(value: int, bits: list[int]) -> int:
 @given(
     base=st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=6, unique=True),
     flips=st.lists(st.lists(st.integers(0, 63), max_size=12, unique=True), min_size=1, max_size=6),
-    distance=st.integers(0, 7),
+    distance=st.integers(0, 12),
 )
 def test_portrait_groups_match_brute_force(
     base: list[int], flips: list[list[int]], distance: int
@@ -109,6 +109,42 @@ def test_phash_survives_rescaling_and_separates_portraits() -> None:
     assert bin(ha ^ hs).count("1") <= 4
     assert bin(ha ^ hb).count("1") > 12
     assert phash(np.full((50, 40), 128, np.uint8)) is None
+
+
+def test_portrait_hash_is_rotation_and_scale_invariant_via_the_mrz() -> None:
+    """The same page scanned turned a quarter and at half size hashes alike."""
+    poly = [[23.0, 250.0], [416.0, 250.0], [416.0, 292.0], [23.0, 292.0]]
+    page = np.full((310, 440, 3), 230, np.uint8)
+    box = estimate_portrait(page.shape, poly, "TD3")
+    assert box is not None
+    x, y, w, h = box
+    page[y : y + h, x : x + w] = portrait_texture(5, w, h)
+    other = page.copy()
+    other[y : y + h, x : x + w] = portrait_texture(6, w, h)
+    base = portrait_hashes(page, portrait_quad(poly, "TD3"))
+    # a quarter turn clockwise: (x, y) -> (rows - 1 - y, x); polygon keeps reading order
+    turned = cv2.resize(
+        np.rot90(page, k=-1).copy(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA
+    )
+    tpoly = [[(309 - py) / 2, px / 2] for px, py in poly]
+    moved = portrait_hashes(turned, portrait_quad(tpoly, "TD3"))
+    diff = portrait_hashes(other, portrait_quad(poly, "TD3"))
+    assert base is not None and moved is not None and diff is not None
+    assert len(base) == 4
+    assert bin(base[0] ^ moved[0]).count("1") <= 4
+    assert bin(base[0] ^ diff[0]).count("1") > 12
+
+
+def test_zoomed_hashes_link_a_document_once() -> None:
+    an = CrossDocumentAnalyzer(portrait_distance=2)
+    a = _rec("A", "1", ph=0x0F0F0F0F0F0F0F0F)
+    a["portrait_phash_zoomed"] = ["ffffffff00000000"]
+    b = _rec("B", "2", ph=0xFFFFFFFF00000001)  # near A's zoomed hash only
+    c = _rec("C", "3", ph=0x0F0F0F0F0F0F0F0E)  # near A's own hash only
+    for i, r in enumerate([a, b, c]):
+        an.add(i, r)
+    groups = [g for g in an.finish()["groups"] if g["type"] == "portrait_reuse"]
+    assert [(g["members"], g["identities"]) for g in groups] == [([0, 1, 2], 3)]
 
 
 def test_portrait_estimate_scales_with_the_mrz() -> None:

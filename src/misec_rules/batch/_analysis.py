@@ -23,6 +23,7 @@ finding clusters
 from __future__ import annotations
 
 import hashlib
+import itertools
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -32,7 +33,7 @@ import numpy as np
 
 __all__ = ["CrossDocumentAnalyzer"]
 
-_BANDS = 8  # 8 bands of 8 bits: any pair within 7 bits shares a band (pigeonhole)
+_MAX_DISTANCE = 12
 _MAX_RUN = 20000  # a band value shared by more portraits than this is too common to compare
 
 
@@ -90,7 +91,7 @@ class CrossDocumentAnalyzer:
     ----------
     portrait_distance : int
         The largest Hamming distance (bits of 64) at which two portrait hashes are
-        taken as the same portrait; at most 7.
+        taken as the same portrait; at most 12.
     cluster_min : int
         The fewest documents sharing a finding, issuer and type to call a cluster.
     cluster_share : float
@@ -100,9 +101,9 @@ class CrossDocumentAnalyzer:
     def __init__(
         self, *, portrait_distance: int = 6, cluster_min: int = 3, cluster_share: float = 0.2
     ) -> None:
-        if not 0 <= portrait_distance < _BANDS:
+        if not 0 <= portrait_distance <= _MAX_DISTANCE:
             raise ValueError(
-                f"portrait_distance must be 0..{_BANDS - 1}, not `{portrait_distance}`"
+                f"portrait_distance must be 0..{_MAX_DISTANCE}, not `{portrait_distance}`"
             )
         self.portrait_distance = portrait_distance
         self.cluster_min = cluster_min
@@ -165,13 +166,14 @@ class CrossDocumentAnalyzer:
             _add(self._holder, holder, (issuer, index))
         ph = rec.get("portrait_phash")
         if holder is not None and isinstance(ph, str):
-            try:
-                value = int(ph, 16)
-            except ValueError:
-                return
-            self._ph.append(value)
-            self._ph_idx.append(index)
-            self._ph_holder.append(holder)
+            for text in [ph, *(rec.get("portrait_phash_zoomed") or [])]:
+                try:
+                    value = int(text, 16)
+                except (TypeError, ValueError):
+                    continue
+                self._ph.append(value)
+                self._ph_idx.append(index)
+                self._ph_holder.append(holder)
 
     # ------------------------------------------------------------------ results
 
@@ -180,9 +182,16 @@ class CrossDocumentAnalyzer:
         if n < 2:
             return []
         ph = np.frombuffer(self._ph, dtype=np.uint64)
+        idx = np.frombuffer(self._ph_idx, dtype=np.int64)
+        holder_of = dict(zip(self._ph_idx, self._ph_holder, strict=True))
         uf = _UnionFind()
-        for b in range(_BANDS):
-            band = (ph >> np.uint64(8 * b)) & np.uint64(0xFF)
+        # split the 64 bits into distance + 1 bands: two hashes within the distance agree
+        # on at least one whole band (pigeonhole), so only hashes sharing a band are compared
+        bands = self.portrait_distance + 1
+        edges = [round(64 * b / bands) for b in range(bands + 1)]
+        for lo, hi in itertools.pairwise(edges):
+            mask = np.uint64((1 << (hi - lo)) - 1)
+            band = (ph >> np.uint64(lo)) & mask
             order = np.argsort(band, kind="stable")
             sb = band[order]
             cuts = np.flatnonzero(np.diff(sb)) + 1
@@ -191,19 +200,21 @@ class CrossDocumentAnalyzer:
                 if m < 2 or m > _MAX_RUN:
                     continue
                 vals = ph[run]
+                docs = idx[run]
                 for j in range(m - 1):
                     x = np.bitwise_xor(vals[j + 1 :], vals[j])
                     dist = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
-                    for k in np.flatnonzero(dist <= self.portrait_distance):
-                        uf.union(int(run[j]), int(run[j + 1 + k]))
+                    near = (dist <= self.portrait_distance) & (docs[j + 1 :] != docs[j])
+                    for k in np.flatnonzero(near):
+                        uf.union(int(docs[j]), int(docs[j + 1 + k]))
         comps: dict[int, list[int]] = {}
-        for pos in list(uf.parent):
-            comps.setdefault(uf.find(pos), []).append(pos)
+        for doc in list(uf.parent):
+            comps.setdefault(uf.find(doc), []).append(doc)
         groups = []
         for members in comps.values():
-            identities = len({self._ph_holder[p] for p in members})
+            identities = len({holder_of[d] for d in members})
             if identities > 1:
-                groups.append((sorted(self._ph_idx[p] for p in members), identities))
+                groups.append((sorted(members), identities))
         return sorted(groups)
 
     def finish(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def new_record(doc: DocumentRef) -> dict[str, Any]:
         "seconds": 0.0,
         "regions": {"mrz": None, "portrait": None},
         "portrait_phash": None,
+        "portrait_phash_zoomed": [],
         "thumbnail": None,
     }
 
@@ -113,16 +114,28 @@ def run_task(
 def _image_extras(
     rec: dict[str, Any], image: Any, out: Mapping[str, Any], *, thumbnails: bool
 ) -> None:
-    from misec_rules.batch._imaging import estimate_portrait, portrait_hash, thumbnail
+    from misec_rules.batch._imaging import (
+        box_quad,
+        estimate_portrait,
+        portrait_hashes,
+        portrait_quad,
+        thumbnail,
+    )
 
     box = out.get("portrait")
-    if box is None:
-        fmt = (out.get("mrz") or {}).get("format")
-        box = estimate_portrait(image.shape, out.get("mrz_polygon"), fmt)
+    quad = None
     if box is not None:
+        quad = box_quad(box)
+    else:
+        fmt = (out.get("mrz") or {}).get("format")
+        quad = portrait_quad(out.get("mrz_polygon"), fmt)
+        box = estimate_portrait(image.shape, out.get("mrz_polygon"), fmt)
+    if box is not None and quad is not None:
         rec["regions"]["portrait"] = [int(v) for v in box]
-        ph = portrait_hash(image, box)
-        rec["portrait_phash"] = None if ph is None else f"{ph:016x}"
+        hashes = portrait_hashes(image, quad)
+        if hashes is not None:
+            rec["portrait_phash"] = f"{hashes[0]:016x}"
+            rec["portrait_phash_zoomed"] = [f"{h:016x}" for h in hashes[1:]]
     if thumbnails:
         jpeg, scale = thumbnail(image)
         rec["_thumbnail"] = jpeg
