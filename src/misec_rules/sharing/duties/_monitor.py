@@ -283,6 +283,7 @@ class DutyMonitor:
         self.audit = audit
         self._lock = threading.RLock()
         self._uncommitted = 0
+        self._closed = False
         self._decisions: dict[tuple[str, str, str, str, date], tuple[_Decided, Any]] = {}
         self.stats = {"events": 0, "skipped": 0, "raised": 0, "withdrawn": 0, "delivered": 0}
         try:
@@ -330,13 +331,12 @@ class DutyMonitor:
     def close(self) -> None:
         """Commit, delete the live durable_rules sessions and close the store."""
         with self._lock:
-            if self._db is None:  # type: ignore[comparison-overlap]
+            if self._closed:
                 return
-            self._commit()
             self._db.execute("COMMIT")
             self._engine.close()
             self._db.close()
-            self._db = None  # type: ignore[assignment]
+            self._closed = True
 
     def __enter__(self) -> DutyMonitor:
         return self
