@@ -22,10 +22,16 @@ from misec_rules.sharing.duties._events import (
     PURPOSE_OF_CASE,
     DutyEvent,
     EventError,
+    check_event_file,
     iter_event_file,
     parse_event,
 )
-from misec_rules.sharing.duties._monitor import DutyMonitor, SharingDuty, add_duration
+from misec_rules.sharing.duties._monitor import (
+    DutyMonitor,
+    SharingDuty,
+    add_duration,
+    read_duties,
+)
 
 __all__ = [
     "CASE_TYPES",
@@ -36,6 +42,8 @@ __all__ = [
     "EventError",
     "SharingDuty",
     "add_duration",
+    "check_event_file",
     "iter_event_file",
     "parse_event",
+    "read_duties",
 ]

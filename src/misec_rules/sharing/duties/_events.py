@@ -17,6 +17,7 @@ __all__ = [
     "PURPOSE_OF_CASE",
     "DutyEvent",
     "EventError",
+    "check_event_file",
     "iter_event_file",
     "parse_event",
 ]
@@ -173,3 +174,31 @@ def iter_event_file(path: str | Path) -> Iterator[DutyEvent]:
                     f"not JSON ({exc.msg} at column {exc.colno})", line=number
                 ) from None
             yield parse_event(data, line=number)
+
+
+def check_event_file(path: str | Path, *, limit: int = 100) -> list[EventError]:
+    """Every malformed line of an events file (up to ``limit``), without stopping at the first.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    """
+    errors: list[EventError] = []
+    with open(path, encoding="utf-8") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                try:
+                    data = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise EventError(
+                        f"not JSON ({exc.msg} at column {exc.colno})", line=number
+                    ) from None
+                parse_event(data, line=number)
+            except EventError as exc:
+                errors.append(exc)
+                if len(errors) >= limit:
+                    break
+    return errors

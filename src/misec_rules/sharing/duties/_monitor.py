@@ -28,7 +28,7 @@ from misec_rules.sharing.duties._events import PURPOSE_OF_CASE, DutyEvent, parse
 if TYPE_CHECKING:
     from misec_rules.audit import AuditLog
 
-__all__ = ["DutyMonitor", "SharingDuty", "add_duration"]
+__all__ = ["DutyMonitor", "SharingDuty", "add_duration", "read_duties"]
 
 STATUSES = ("raised", "withdrawn", "delivered")
 
@@ -586,3 +586,30 @@ class DutyMonitor:
     def live_sessions(self) -> int:
         """Subjects live in durable_rules now (bounded by ``max_sessions``)."""
         return self._engine.live_sessions
+
+
+def read_duties(store: str | Path, *, status: str | None = None) -> list[SharingDuty]:
+    """Read the duties in a store without opening a monitor (read-only).
+
+    Raises
+    ------
+    DutyError
+        No such file, or not a duty store.
+    """
+    path = Path(store)
+    if not path.is_file():
+        raise DutyError(f"no duty store `{path}`")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if status is None:
+                rows = db.execute("SELECT data FROM duties ORDER BY seq").fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT data FROM duties WHERE status = ? ORDER BY seq", (status,)
+                ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise DutyError(f"`{path}` is not a duty store: {exc}") from None
+    return [SharingDuty._from_row(r[0]) for r in rows]
