@@ -146,3 +146,16 @@ def make_docs(folder: Path, n: int, *, start: int = 0) -> list[Path]:
             )
         )
     return out
+
+
+class BrokenOnLoad:
+    """A processor that pickles but cannot be unpickled in a worker."""
+
+    def __getstate__(self) -> dict[str, int]:
+        return {"x": 1}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        raise RuntimeError("cannot load")
+
+    def __call__(self, data: bytes, /, *, name: str) -> dict[str, Any]:
+        return {}

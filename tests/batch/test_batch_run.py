@@ -101,7 +101,7 @@ def test_a_document_over_the_timeout_is_stopped(tmp_path: Path) -> None:
         tmp_path / "out",
         workers=2,
         processor=TagProcessor(),
-        timeout=2,
+        timeout=5,
         progress="none",
     )
     recs = {r["id"]: r for r in _records(tmp_path / "out")}
@@ -251,3 +251,16 @@ def test_out_folder_inside_input_is_not_read_back(tmp_path: Path) -> None:
     s2 = run_batch(tmp_path / "in", tmp_path / "in" / "out", workers=1, processor=TagProcessor(),
                    progress="none", resume=True)  # fmt: skip
     assert s2.documents == 2 and s2.processed == 0
+
+
+def test_processors_that_cannot_reach_the_workers(tmp_path: Path) -> None:
+    from batch_procs import BrokenOnLoad
+
+    make_docs(tmp_path / "in", 1)
+    with pytest.raises(BatchError, match="cannot be sent to worker processes"):
+        run_batch(tmp_path / "in", tmp_path / "o1", workers=1, processor=lambda d, *, name: {},
+                  progress="none")  # fmt: skip
+    with pytest.raises(BatchError, match="fail to start"):
+        run_batch(
+            tmp_path / "in", tmp_path / "o2", workers=1, processor=BrokenOnLoad(), progress="none"
+        )

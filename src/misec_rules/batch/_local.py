@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -19,16 +20,23 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from misec_rules.batch._errors import BatchError
 from misec_rules.batch._inputs import DocumentRef
 from misec_rules.batch._processor import DocumentProcessor
 from misec_rules.batch._work import error_record, run_task
 
 __all__ = ["LocalExecutor"]
 
+_READY = "ready"
+_MAX_FAILED_STARTS = 5
+
 
 def _worker_main(conn: Connection, processor: DocumentProcessor, thumbnails: bool) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C
+    import misec_rules.batch._imaging  # noqa: F401  (warm up: not counted in a document's time)
+
+    conn.send(_READY)
     while True:
         try:
             msg = conn.recv()
@@ -46,6 +54,7 @@ class _Worker:
     conn: Connection
     doc: DocumentRef | None = None
     started: float = 0.0
+    ready: bool = False
 
 
 class LocalExecutor:
@@ -85,7 +94,15 @@ class LocalExecutor:
             daemon=True,
             name="misec-batch-worker",
         )
-        proc.start()
+        try:
+            proc.start()
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            parent.close()
+            child.close()
+            raise BatchError(
+                f"the processor cannot be sent to worker processes: {type(exc).__name__}; "
+                "use a module-level function or class"
+            ) from exc
         child.close()
         return _Worker(proc=proc, conn=parent)
 
@@ -114,60 +131,70 @@ class LocalExecutor:
                 os.environ["OMP_THREAD_LIMIT"] = old
         it = iter(docs)
         exhausted = False
+        failed_starts = 0
         try:
             while True:
-                for i, w in enumerate(pool):
-                    if w.doc is not None or exhausted:
+                for w in pool:
+                    if not w.ready or w.doc is not None or exhausted:
                         continue
                     doc = next(it, None)
                     if doc is None:
                         exhausted = True
                         break
-                    try:
-                        w.conn.send(doc)
-                    except (BrokenPipeError, OSError):
-                        self._stop(w, kill=True)
-                        w = pool[i] = self._start()
-                        self.restarts += 1
-                        w.conn.send(doc)
                     w.doc, w.started = doc, time.monotonic()
-                busy = [w for w in pool if w.doc is not None]
-                if not busy:
+                    with contextlib.suppress(BrokenPipeError, OSError):
+                        w.conn.send(doc)  # a worker gone meanwhile is seen below
+                if exhausted and all(w.doc is None for w in pool):
                     return
-                waitables: list[Any] = [w.conn for w in busy] + [w.proc.sentinel for w in busy]
+                waitables: list[Any] = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
                 ready = set(wait(waitables, timeout=0.5))
                 now = time.monotonic()
                 for i, w in enumerate(pool):
                     doc = w.doc
-                    if doc is None:
-                        continue
-                    rec: dict[str, Any] | None = None
+                    msg: Any = None
                     dead = False
                     if w.conn in ready:
                         try:
-                            rec = w.conn.recv()
+                            msg = w.conn.recv()
                         except (EOFError, OSError):
                             dead = True
                     elif w.proc.sentinel in ready:
                         dead = True
-                    if rec is not None:
-                        w.doc = None
-                        yield doc, rec
+                    if msg == _READY:
+                        w.ready = True
+                        failed_starts = 0
                         continue
-                    overdue = self.timeout is not None and now - w.started > self.timeout
+                    if msg is not None and doc is not None:
+                        w.doc = None
+                        yield doc, msg
+                        continue
+                    overdue = (
+                        doc is not None
+                        and self.timeout is not None
+                        and now - w.started > self.timeout
+                    )
                     if not dead and not overdue:
                         continue
                     self._stop(w, kill=True)
                     code = w.proc.exitcode
+                    if not w.ready:
+                        failed_starts += 1
+                        if failed_starts > _MAX_FAILED_STARTS * self.workers:
+                            raise BatchError(
+                                f"worker processes fail to start (exit code {code}); "
+                                "is the processor picklable and importable?"
+                            )
                     pool[i] = self._start()
                     self.restarts += 1
+                    if doc is None:
+                        continue
                     if dead:
-                        msg = (
+                        text = (
                             f"worker process died (exit code {code}) while processing this document"
                         )
                     else:
-                        msg = f"timed out after {self.timeout:g} s; its worker was stopped"
-                    yield doc, error_record(doc, msg, seconds=now - w.started)
+                        text = f"timed out after {self.timeout:g} s; its worker was stopped"
+                    yield doc, error_record(doc, text, seconds=now - w.started)
         finally:
             for w in pool:
                 with contextlib.suppress(BrokenPipeError, OSError):
