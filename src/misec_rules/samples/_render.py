@@ -320,7 +320,7 @@ def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArra
     img = np.clip(bg[None, None, :] + (ramp + mottle)[..., None], 0, 255).astype(np.uint8)
     skin_choices = ((241, 205, 178), (224, 172, 138), (198, 134, 96), (141, 85, 54), (92, 58, 38))
     skin = skin_choices[int(rng.integers(len(skin_choices)))]
-    hair_choices = ((30, 22, 18), (86, 56, 32), (170, 120, 60), (220, 190, 130), (120, 120, 120))
+    hair_choices = ((30, 22, 18), (86, 56, 32), (150, 95, 40), (236, 200, 100), (120, 120, 120))
     hair = hair_choices[int(rng.integers(len(hair_choices)))]
     cloth = tuple(int(v) for v in rng.integers(10, 235, 3))
     cx = w / 2 + rng.uniform(-0.08, 0.08) * w
@@ -337,7 +337,7 @@ def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArra
         img, (int(cx - head_w * 0.35), int(cy + head_h * 0.6)),
         (int(cx + head_w * 0.35), sh_y + 4), skin, -1,
     )  # fmt: skip
-    style = int(rng.integers(4))
+    style = int(rng.choice(4, p=[0.4, 0.3, 0.08, 0.22]))  # short, long, bald, long and full
     if style in (1, 3):  # long hair behind the head
         cv2.ellipse(
             img, (int(cx), int(cy + head_h * 0.25)), (int(head_w * 1.18), int(head_h * 1.05)),
@@ -352,12 +352,21 @@ def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArra
             img, (int(cx + side * head_w * 0.97), ear_y), (int(head_w * 0.13), int(head_h * 0.18)),
             0, 0, 360, _mix(skin, (0, 0, 0), 0.08), -1, cv2.LINE_AA,
         )  # fmt: skip
-    if style != 2:  # hair on top
-        top = rng.uniform(0.45, 0.75)
+    if style != 2:  # hair on top, with a curved hairline
+        volume = rng.uniform(1.02, 1.15)
+        hairline = rng.uniform(0.0, 0.2)
+        mask = np.zeros((h, w), np.uint8)
         cv2.ellipse(
-            img, (int(cx), int(cy - head_h * 0.35)), (int(head_w * 1.04), int(head_h * top)),
-            0, 180, 360, hair, -1, cv2.LINE_AA,
+            mask, (int(cx), int(cy - head_h * 0.12)), (int(head_w * volume), int(head_h * 0.95)),
+            0, 0, 360, 255, -1, cv2.LINE_AA,
         )  # fmt: skip
+        cv2.ellipse(
+            mask, (int(cx), int(cy + head_h * (0.18 + hairline))),
+            (int(head_w * 0.93), int(head_h * 0.98)), 0, 0, 360, 0, -1, cv2.LINE_AA,
+        )  # fmt: skip
+        mask[int(cy + head_h * 0.2) :] = 0  # no hair below the temples
+        alpha = (mask.astype(np.float32) / 255.0)[..., None]
+        img = (img * (1 - alpha) + np.array(hair, np.float32) * alpha).astype(np.uint8)
     # eyes, brows, nose, mouth
     eye_dx = head_w * rng.uniform(0.36, 0.46)
     eye_y = cy - head_h * rng.uniform(0.0, 0.12)
