@@ -89,15 +89,15 @@ class IntegrityConfig(_Strict):
     """Pixel-level checks."""
 
     enabled: bool = True
-    ela_quality: int = Field(default=90, ge=50, le=99)
-    ela_block: int = Field(default=16, ge=4)
-    ela_max_ratio: float = Field(default=3.0, gt=0)
+    ela_qualities: list[int] = Field(default_factory=lambda: list(range(40, 85, 5)), min_length=3)
+    ela_block: int = Field(default=16, ge=8)
+    ela_min_blocks: int = Field(default=8, ge=1)
     copy_move: bool = True
     copy_move_min_shift: int = Field(default=24, ge=4)
     copy_move_min_matches: int = Field(default=6, ge=2)
     copy_move_min_side: float = Field(default=0.06, gt=0, le=1)
-    recapture_max_peak: float = Field(default=10.0, gt=0)
-    grey_max_chroma: float = Field(default=6.0, ge=0)
+    recapture_max_peak: float = Field(default=14.0, gt=0)
+    grey_max_chroma: float = Field(default=2.5, ge=0)
     portrait_max_seam_ratio: float = Field(default=2.5, gt=0)
     editors: list[str] = Field(
         default_factory=lambda: [
@@ -123,8 +123,8 @@ class QualityConfig(_Strict):
     enabled: bool = True
     min_mrz_char_height_px: float = Field(default=10.0, gt=0)
     min_width_px: int = Field(default=400, gt=0)
-    min_sharpness: float = Field(default=0.08, ge=0)
-    max_glare_fraction: float = Field(default=0.25, ge=0, le=1)
+    min_sharpness: float = Field(default=0.35, ge=0)
+    max_glare_fraction: float = Field(default=0.4, ge=0, le=1)
 
 
 class ChecksConfig(_Strict):

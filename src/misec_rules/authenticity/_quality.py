@@ -63,8 +63,7 @@ def measure(ctx: CheckContext) -> dict[str, float]:
     # glare: clipped highlights on a page whose paper is not itself white
     page = cv2.resize(gray, (0, 0), fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     paper = float(np.percentile(page, 60))
-    clipped = float(np.mean(page >= 250))
-    glare = clipped if paper < 235 else 0.0
+    glare = float(np.mean(page >= max(240.0, paper + 12.0)))
     out = {
         "width": float(ctx.width),
         "height": float(ctx.height),
@@ -125,7 +124,7 @@ def run(ctx: CheckContext) -> list[Finding]:
             finding(
                 "quality.glare",
                 Severity.FAIL,
-                f"{m['glare_fraction']:.0%} of the page is clipped white, above "
+                f"{m['glare_fraction']:.0%} of the image is brighter than its paper, above "
                 f"{cfg.max_glare_fraction:.0%}",
                 {"glare_fraction": m["glare_fraction"], "threshold": cfg.max_glare_fraction},
             )

@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import cv2
@@ -221,14 +221,18 @@ def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int 
     changed: list[int] | None = None
     if manipulation in ("viz_digits", "mrz_recomputed", "jpeg_edit"):
         if manipulation == "jpeg_edit":
-            field = "place_of_birth"
+            # a field no other check compares with the MRZ, so that only the
+            # pixels can show the edit
+            field = {"td3_passport": "place_of_birth", "td2_id": "authority"}.get(kind, "issue_date")
 
             def change(ident: object, r: np.random.Generator) -> object:
-                place = ident.place_of_birth  # type: ignore[attr-defined]
-                options = [
-                    c for c in ("ROVANIEMI", "KUOPIO", "TURKU", "OULU", "VAASA") if c != place
-                ]
-                return replace(ident, place_of_birth=str(r.choice(options)))  # type: ignore[type-var]
+                if field == "issue_date":
+                    issued = ident.issue_date  # type: ignore[attr-defined]
+                    days = int(r.integers(20, 300)) * int(r.choice([-1, 1]))
+                    return replace(ident, issue_date=issued + timedelta(days=days))  # type: ignore[type-var]
+                old = getattr(ident, field)
+                options = [c for c in ("ROVANIEMI", "KUOPIO", "TURKU", "OULU", "VAASA") if c != old]
+                return replace(ident, **{field: str(r.choice(options))})  # type: ignore[type-var]
 
             genuine, other = _renders(kind, seed, index, change)
         else:
@@ -255,7 +259,7 @@ def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int 
         if manipulation == "jpeg_edit":
             cap = _capture(genuine.image, rng)
             base = _jpeg(cap, 85)
-            patch_src = _jpeg(_capture(other.image, rng), 60)
+            patch_src = _jpeg(_capture(other.image, rng), int(rng.integers(50, 73)))
             x, y, w, h = _pad(genuine.fields[field].box, 10, page.shape)
             base[y : y + h, x : x + w] = patch_src[y : y + h, x : x + w]
             image = base

@@ -1,0 +1,168 @@
+"""Check digits, dates, codes and specimen values over an MRZ (no image needed)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from misec_rules.authenticity import Severity, Verdict, check_document, load_lost_stolen
+from misec_rules.authenticity._check_digits import compute_check_digit, load_deviations
+from misec_rules.authenticity._context import CheckContext
+from misec_rules.authenticity import _check_digits, _codes, _dates, _specimen
+from misec_rules.authenticity._profile import Profile, load_profile
+from misec_rules.errors import ProfileError
+from misec_rules.mrz import check_digit, parse_mrz
+
+from .conftest import REF, make_mrz
+
+IMG = np.full((50, 50, 3), 200, np.uint8)
+
+
+def ctx_for(mrz: object, profile: Profile | None = None, **kw: object) -> CheckContext:
+    return CheckContext(
+        image=IMG, profile=profile or load_profile(), reference_date=REF, mrz=mrz, **kw  # type: ignore[arg-type]
+    )
+
+
+def ids(findings: list) -> set[str]:  # type: ignore[type-arg]
+    return {f.id for f in findings}
+
+
+def test_check_digit_agrees_with_the_mrz_engine() -> None:
+    for data in ("L898902C3", "740812", "120415", "AB<12", ""):
+        assert compute_check_digit(data) == check_digit(data)
+
+
+def test_valid_mrz_gives_no_check_digit_finding() -> None:
+    assert _check_digits.run(ctx_for(make_mrz())) == []
+
+
+def test_wrong_digit_fails_with_printed_and_computed() -> None:
+    lines = list(make_mrz().lines)
+    wrong = str((int(lines[1][19]) + 1) % 10)
+    lines[1] = lines[1][:19] + wrong + lines[1][20:]
+    mrz = parse_mrz(lines, reference_date=REF)
+    found = _check_digits.run(ctx_for(mrz))
+    by_id = {f.id: f for f in found}
+    f = by_id["mrz.check_digit.birth_date"]
+    assert f.severity is Severity.FAIL
+    assert f.evidence["printed"] == wrong
+    assert f.evidence["computed"] == check_digit(lines[1][13:19])
+    assert f.evidence["computed"] != wrong
+    assert (f.evidence["line"], f.evidence["column"]) == (2, 20)
+    assert "mrz.check_digit.composite" in by_id
+
+
+def test_listed_issuer_deviation_gives_warning(tmp_path: Path) -> None:
+    dev = tmp_path / "dev.csv"
+    dev.write_text("# test\nissuing_state,document_code,field,note\nFIN,P,birth_date,test entry\n")
+    lines = list(make_mrz().lines)
+    lines[1] = lines[1][:19] + str((int(lines[1][19]) + 1) % 10) + lines[1][20:]
+    mrz = parse_mrz(lines, reference_date=REF)
+    prof = Profile.model_validate(
+        {"name": "t", "version": "1", "checks": {"check_digits": {"deviations_file": str(dev)}}}
+    )
+    by_id = {f.id: f for f in _check_digits.run(ctx_for(mrz, prof))}
+    assert by_id["mrz.check_digit.birth_date"].severity is Severity.WARNING
+    assert by_id["mrz.check_digit.composite"].severity is Severity.FAIL
+
+
+def test_bad_deviation_file_names_the_row(tmp_path: Path) -> None:
+    dev = tmp_path / "dev.csv"
+    dev.write_text("issuing_state,document_code,field,note\nFIN,P,height,x\n")
+    with pytest.raises(ProfileError, match="row 2"):
+        load_deviations(dev)
+
+
+def test_shipped_deviation_file_loads() -> None:
+    assert isinstance(load_deviations(), tuple)
+
+
+def test_dates_expired_expiry_before_birth_and_long_validity() -> None:
+    expired = make_mrz(expiry_date=date(2020, 1, 1), birth_date=date(1990, 1, 1))
+    assert ids(_dates.run(ctx_for(expired))) == {"dates.expired"}
+    before = make_mrz(birth_date=date(2001, 5, 5), expiry_date=date(2000, 5, 5))
+    assert "dates.expiry_before_birth" in ids(_dates.run(ctx_for(before)))
+    long = make_mrz(expiry_date=date(2045, 1, 1))
+    found = {f.id: f for f in _dates.run(ctx_for(long))}
+    assert found["dates.validity_unusual"].evidence["threshold_years"] == 11
+    assert _dates.run(ctx_for(make_mrz())) == []
+
+
+def test_invalid_calendar_date_is_reported() -> None:
+    lines = list(make_mrz().lines)
+    body = lines[1][:13] + "901332"
+    body += check_digit("901332") + lines[1][20:]
+    mrz = parse_mrz([lines[0], body], reference_date=REF)
+    assert "dates.birth_invalid" in ids(_dates.run(ctx_for(mrz)))
+
+
+def test_codes_unknown_state_and_document_code() -> None:
+    assert _codes.run(ctx_for(make_mrz())) == []
+    bad = make_mrz(issuing_state="QQQ", nationality="ZZX")
+    assert ids(_codes.run(ctx_for(bad))) == {"codes.issuing_state_unknown", "codes.nationality_unknown"}
+    card_as_passport = make_mrz(fmt="TD1", document_code="P")
+    found = {f.id: f for f in _codes.run(ctx_for(card_as_passport))}
+    assert found["codes.document_code_format"].evidence["format"] == "TD1"
+    assert _codes.run(ctx_for(make_mrz(fmt="TD1", document_code="ID"))) == []
+
+
+def test_icao_specimen_is_flagged() -> None:
+    icao = parse_mrz(
+        [
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+        ],
+        reference_date=REF,
+    )
+    found = ids(_specimen.run(ctx_for(icao)))
+    assert {"specimen.name", "specimen.document_number", "specimen.issuing_state"} <= found
+    assert "codes.issuing_state_unknown" not in ids(_codes.run(ctx_for(icao)))
+
+
+def test_specimen_word_in_name_is_flagged() -> None:
+    mrz = make_mrz(surname="SPECIMEN", given_names="TEST")
+    assert "specimen.name" in ids(_specimen.run(ctx_for(mrz)))
+    assert _specimen.run(ctx_for(make_mrz())) == []
+
+
+def test_lost_stolen_csv(tmp_path: Path) -> None:
+    csv = tmp_path / "lost.csv"
+    csv.write_text("document_number,issuing_state\nXP1234567,FIN\nAB0000001,\n")
+    listed = load_lost_stolen(csv)
+    assert listed == [("XP1234567", "FIN"), ("AB0000001", None)]
+    found = {f.id: f for f in _specimen.run(ctx_for(make_mrz(), lost_stolen=listed))}
+    assert found["specimen.lost_stolen"].severity is Severity.FAIL
+    other_state = [("XP1234567", "SWE")]
+    assert "specimen.lost_stolen" not in ids(_specimen.run(ctx_for(make_mrz(), lost_stolen=other_state)))
+
+
+def test_lost_stolen_csv_needs_the_column(tmp_path: Path) -> None:
+    csv = tmp_path / "lost.csv"
+    csv.write_text("number\nX1\n")
+    with pytest.raises(ProfileError, match="document_number"):
+        load_lost_stolen(csv)
+
+
+def test_check_document_with_given_mrz_and_no_pixels_checks() -> None:
+    prof = Profile.model_validate(
+        {
+            "name": "text-only",
+            "version": "1",
+            "checks": {k: {"enabled": False} for k in ("viz", "typography", "integrity", "quality")},
+        }
+    )
+    img = np.full((400, 600, 3), 230, np.uint8)
+    ok = check_document(img, mrz=make_mrz(), profile=prof, reference_date=REF)
+    assert ok.verdict is Verdict.CONSISTENT
+    assert ok.checks_run == ["check_digits", "dates", "codes", "specimen"]
+    bad = check_document(img, mrz=make_mrz(surname="MUSTERMANN", given_names="ERIKA"), profile=prof, reference_date=REF)
+    assert bad.verdict is Verdict.SUSPICIOUS
+    js = bad.to_json(path="x.png")
+    assert set(js) == {"path", "verdict", "findings", "mrz"}
+    assert js["verdict"] == "suspicious"
+    assert all(set(f) == {"id", "severity", "message", "evidence", "region"} for f in js["findings"])
+    assert js["mrz"]["surname"] == "MUSTERMANN"
