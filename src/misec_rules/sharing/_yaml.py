@@ -57,6 +57,9 @@ class LineMap:
         )
 
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml if built
+
+
 def _convert(
     node: yaml.Node, loader: yaml.SafeLoader, path: PathKey, lines: LineMap, seen: set[int]
 ) -> Any:
@@ -111,7 +114,7 @@ def read_yaml(file: Path, *, display: str | None = None) -> tuple[Any, LineMap]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError(f"cannot read file: {type(exc).__name__.lower()}", file=name) from exc
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
