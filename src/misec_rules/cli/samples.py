@@ -21,7 +21,9 @@ def _split(value: str | None) -> list[str] | None:
 @app.command("generate")
 def generate_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for the images and truth.jsonl."),
-    count: int = typer.Option(65, "--count", min=0, help="Number of images."),
+    count: int = typer.Option(
+        70, "--count", min=0, help="Number of images (70: every kind with every degradation once)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed; the same seed gives the same set."),
     degradations: str | None = typer.Option(
         None,
