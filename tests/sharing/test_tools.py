@@ -169,3 +169,23 @@ def test_public_names_are_pinned() -> None:
     )
     for name in sharing.__all__:
         assert getattr(sharing, name) is not None
+
+
+EXAMPLES = FI.parent / "examples"
+
+
+def test_tutorial_example_passes_and_broken_examples_are_rejected() -> None:
+    from misec_rules.sharing import RulesetLoadError
+
+    tutorial = load_rulesets(EXAMPLES / "tutorial")
+    report = run_scenarios(tutorial)
+    assert report.passed and report.uncovered == () and len(report.results) == 4
+    broken = sorted(p for p in (EXAMPLES / "broken").iterdir() if p.is_dir())
+    assert len(broken) >= 3
+    for folder in broken:
+        try:
+            load_rulesets(folder)
+        except RulesetLoadError as exc:
+            assert exc.file is not None and exc.line is not None
+        else:  # pragma: no cover - the test fails here
+            raise AssertionError(f"{folder.name} loaded")

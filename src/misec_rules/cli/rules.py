@@ -271,13 +271,19 @@ def diff(
                 f"      {field}: {json.dumps(a, ensure_ascii=False)} -> "
                 f"{json.dumps(b, ensure_ascii=False)}"
             )
-    typer.echo(
-        f"scenarios whose decision changes: {len(result.scenarios)} of {result.scenarios_run}"
-    )
-    for s in result.scenarios:
+    moved = [s for s in result.scenarios if s.outcome_changed]
+    rebased = [s for s in result.scenarios if not s.outcome_changed]
+    typer.echo(f"scenarios whose outcome changes: {len(moved)} of {result.scenarios_run}")
+    for s in moved:
         typer.echo(
             f"  {s.name}: {s.old_outcome} ({', '.join(s.old_rules) or '-'}) -> "
             f"{s.new_outcome} ({', '.join(s.new_rules) or '-'})"
+        )
+    typer.echo(f"same outcome on different rules: {len(rebased)}")
+    for s in rebased:
+        typer.echo(
+            f"  {s.name}: {s.new_outcome}: {', '.join(s.old_rules) or '-'} -> "
+            f"{', '.join(s.new_rules) or '-'}"
         )
 
 

@@ -59,10 +59,16 @@ class ScenarioChange:
     old_rules: tuple[str, ...]
     new_rules: tuple[str, ...]
 
+    @property
+    def outcome_changed(self) -> bool:
+        """True when the outcome differs, not only the rules behind it."""
+        return self.old_outcome != self.new_outcome
+
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "scenario": self.name,
+            "outcome_changed": self.outcome_changed,
             "file": self.file,
             "old": {"outcome": self.old_outcome, "rules": list(self.old_rules)},
             "new": {"outcome": self.new_outcome, "rules": list(self.new_rules)},
