@@ -404,6 +404,35 @@ def _portrait(rng: np.random.Generator, w: int, h: int, *, grey: bool) -> NDArra
     return np.asarray(img, np.uint8)
 
 
+def _signature(
+    draw: ImageDraw.ImageDraw,
+    rng: np.random.Generator,
+    origin: tuple[int, int],
+    width: int,
+    px_mm: float,
+) -> None:
+    """A handwritten-looking scribble (sums of sines along a slanted baseline)."""
+    x0, y0 = origin[0] + 2 * px_mm, origin[1] + rng.uniform(4.5, 6.5) * px_mm
+    length = width * rng.uniform(0.6, 0.95)
+    t = np.linspace(0, 1, 240)
+    loops = rng.uniform(5, 11)
+    # the pen's amplitude swells and fades along the stroke
+    swell = 0.55 + 0.45 * np.abs(np.sin(math.pi * rng.uniform(1, 3) * t + rng.uniform(0, 3)))
+    xs = x0 + t * length + rng.uniform(0.8, 2.0) * px_mm * swell * np.sin(2 * math.pi * loops * t)
+    ys = (
+        y0
+        - t * rng.uniform(-1.0, 2.5) * px_mm
+        + rng.uniform(1.0, 2.5)
+        * px_mm
+        * swell
+        * np.cos(2 * math.pi * loops * t + rng.uniform(0, 3))
+        + rng.uniform(0.2, 0.8) * px_mm * np.sin(2 * math.pi * rng.uniform(1, 3) * t)
+    )
+    ink = ((20, 30, 110), (25, 25, 25), (30, 40, 80))[int(rng.integers(3))]
+    pts = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+    draw.line(pts, fill=ink, width=max(1, round(0.25 * px_mm)), joint="curve")
+
+
 def _fit_font(path: str, size: int, text: str, max_w: float) -> tuple[int, int]:
     """Shrink ``size`` until ``text`` fits in ``max_w`` pixels; returns (size, width)."""
     while True:
@@ -602,6 +631,10 @@ def render_document(
             color=value_rgb,
             label_box=(int(lbox[0]), int(lbox[1]), int(lbox[2] - lbox[0]), int(lbox[3] - lbox[1])),
         )
+
+    # the holder's signature under the portrait, where there is room above the MRZ
+    if kind in ("td3_passport", "td2_id"):
+        _signature(draw, np.random.default_rng(rng.integers(2**63)), (px, py + ph), pw, px_mm)
 
     # MRZ: one cell per character at the ICAO pitch
     lines = mrz_lines(ident)
