@@ -183,3 +183,11 @@ def test_decision_is_immutable_result(mini: RulesetRegistry) -> None:
     assert mini.decide(req(at="2016-01-01")).to_json()["per_category"][0]["rules"] == [
         "a-b-identity"
     ]
+
+
+def test_registry_pickles_by_reloading_its_folder(mini: RulesetRegistry) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(mini))
+    q = req(categories=["fingerprints"], at="2012-01-01", context={"case": "asylum"})
+    assert copy.decide(q).to_json() == mini.decide(q).to_json()

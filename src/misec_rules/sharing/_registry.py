@@ -73,6 +73,15 @@ class RulesetRegistry:
     def __repr__(self) -> str:
         return f"<RulesetRegistry {self.id} versions={[v.name for v in self.versions]}>"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Compiled conditions are closures, which pickle cannot carry; a registry
+        # sent to another process (batch workers) is loaded again from its folder.
+        if self.root is None:
+            raise TypeError("a registry not loaded from a folder cannot be pickled")
+        from misec_rules.sharing._loader import load_rulesets
+
+        return (load_rulesets, (self.root,))
+
     # -- versions --------------------------------------------------------------
 
     def _compiled_at(self, on: date) -> CompiledVersion | None:
