@@ -8,6 +8,7 @@ bounded (two per worker thread) so the runner's memory stays flat.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -54,6 +55,7 @@ class DaskExecutor:
         self.thumbnails = thumbnails
         self.connect_timeout = connect_timeout
         self.restarts = 0
+        self.startup_seconds = 0.0
         self._distributed = _import_distributed()
 
     def _client(self) -> tuple[Any, bool]:
@@ -73,12 +75,14 @@ class DaskExecutor:
     ) -> Iterator[tuple[DocumentRef, dict[str, Any]]]:
         """Process ``docs`` on the cluster and yield each with its record, in completion order."""
         d = self._distributed
+        t0 = time.monotonic()
         client, owned = self._client()
         try:
             threads = sum(client.nthreads().values()) or 1
             limit = max(2, 2 * threads)
             run = uuid.uuid4().hex[:12]
             proc = client.scatter(self.processor, broadcast=True, hash=False)
+            self.startup_seconds = time.monotonic() - t0
             pending: dict[str, DocumentRef] = {}
             ac = d.as_completed(loop=client.loop)
             it = iter(docs)

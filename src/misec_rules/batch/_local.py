@@ -85,6 +85,7 @@ class LocalExecutor:
         self.thumbnails = thumbnails
         self._ctx = mp.get_context("spawn")
         self.restarts = 0
+        self.startup_seconds = 0.0
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -132,6 +133,8 @@ class LocalExecutor:
         it = iter(docs)
         exhausted = False
         failed_starts = 0
+        t_start = time.monotonic()
+        self.startup_seconds = 0.0
         try:
             while True:
                 for w in pool:
@@ -161,6 +164,8 @@ class LocalExecutor:
                     elif w.proc.sentinel in ready:
                         dead = True
                     if msg == _READY:
+                        if not self.startup_seconds:
+                            self.startup_seconds = now - t_start
                         w.ready = True
                         failed_starts = 0
                         continue

@@ -29,6 +29,8 @@ class BatchSummary(BaseModel):
     """What a batch did; ``to_json()`` is what ``misec batch --json`` prints.
 
     ``documents`` counts the input's documents; ``processed`` those done in this run;
+    ``documents_per_second`` is ``processed`` over this run's processing time, worker
+    start-up included (``startup_seconds``: until the first worker was ready);
     ``skipped`` those found done in results.jsonl on ``resume``; ``verdicts``, ``errors``
     and ``groups`` describe the whole results file.
     """
@@ -51,6 +53,7 @@ class BatchSummary(BaseModel):
     resumed: bool
     torn_line_dropped: bool
     worker_restarts: int
+    startup_seconds: float
     results: str
     summary: str
     report: str
@@ -324,6 +327,7 @@ def _run_locked(
         resumed=resume,
         torn_line_dropped=torn,
         worker_restarts=int(getattr(executor, "restarts", 0)),
+        startup_seconds=round(float(getattr(executor, "startup_seconds", 0.0)), 3),
         results=str(results),
         summary=str(dst / "summary.csv"),
         report=str(dst / "report.html"),
