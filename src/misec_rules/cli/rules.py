@@ -130,6 +130,8 @@ def test_cmd(
         cases = load_scenarios(scenarios if scenarios else path / "tests")
     except RulesetLoadError as exc:
         _report_ruleset_errors(exc, as_json)
+    if not cases and not as_json:
+        typer.echo("no scenarios found (looked in the ruleset's tests/ folder)", err=True)
     report = run_scenarios(reg, cases)
     for r in report.results:
         if as_json:
