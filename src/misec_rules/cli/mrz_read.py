@@ -2,8 +2,110 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import typer
+
+from misec_rules.cli._common import (
+    EXIT_NEGATIVE,
+    EXIT_OK,
+    EXIT_USAGE,
+    JSON_OPTION,
+    emit_json,
+    error_line,
+)
+from misec_rules.errors import EngineError, ImageError
 
 
 def register(app: typer.Typer) -> None:
     """Add the `read` command to the `mrz` group ``app``."""
+
+    @app.command("read")
+    def read_cmd(
+        images: list[Path] = typer.Argument(
+            ..., metavar="IMAGE...", help="Image files (PNG, JPEG, TIFF, WebP, GIF, BMP)."
+        ),
+        as_json: bool = JSON_OPTION,
+        engine: str = typer.Option(
+            "auto",
+            "--engine",
+            help="auto (own OCR-B recogniser, Tesseract where unsure), ocrb, tesseract or "
+            "passporteye.",
+        ),
+        debug: Path | None = typer.Option(
+            None,
+            "--debug",
+            help="Write each stage's intermediate images to DIR (one sub-folder per image).",
+            metavar="DIR",
+        ),
+    ) -> None:
+        """Read the machine-readable zone from document images.
+
+        Exit code 0 when every MRZ is found and valid, 1 when a check digit fails or no
+        MRZ is found, 2 when an input cannot be read as an image.
+        """
+        from misec_rules.vision import ENGINES, read_mrz
+
+        if engine not in ENGINES:
+            msg = f"unknown engine `{engine}`; choose one of {', '.join(ENGINES)}"
+            if as_json:
+                emit_json(error_line(msg))
+            else:
+                typer.echo(f"error: {msg}", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        worst = EXIT_OK
+        for k, path in enumerate(images):
+            name = str(path)
+            dbg = None
+            if debug is not None:
+                dbg = debug / f"{k + 1:03d}_{path.stem}" if len(images) > 1 else debug
+            t0 = time.perf_counter()
+            try:
+                reading = read_mrz(path, engine=engine, debug_dir=dbg)
+            except (ImageError, EngineError) as exc:
+                worst = max(worst, EXIT_USAGE)
+                if as_json:
+                    out = error_line(str(exc), path=name)
+                    out.update(
+                        {"ok": False, "mrz": None, "seconds": round(time.perf_counter() - t0, 4)}
+                    )
+                    emit_json(out)
+                else:
+                    typer.echo(f"error: {exc}", err=True)
+                continue
+            valid = reading.mrz is not None and reading.mrz.valid
+            if not valid:
+                worst = max(worst, EXIT_NEGATIVE)
+            if as_json:
+                emit_json(reading.to_json(path=name))
+                continue
+            _print_human(name, reading)
+        raise typer.Exit(worst)
+
+
+def _print_human(name: str, reading: object) -> None:
+    from misec_rules.vision import MRZReading
+
+    assert isinstance(reading, MRZReading)
+    out = sys.stdout
+    if reading.mrz is None:
+        out.write(f"{name}: no MRZ ({reading.error}) [{reading.seconds:.2f} s]\n")
+        return
+    m = reading.mrz
+    status = "valid" if m.valid else "INVALID"
+    out.write(f"{name}: {m.format} {status} [{reading.engine}, {reading.seconds:.2f} s]\n")
+    for line in m.lines:
+        out.write(f"  {line}\n")
+    failed = [k for k, v in m.checks.model_dump().items() if v is False]
+    out.write(
+        f"  {m.surname}, {m.given_names}; {m.document_number}; born {m.birth_date}; "
+        f"expires {m.expiry_date}; {m.sex or '-'}; {m.nationality}\n"
+    )
+    if failed:
+        out.write(f"  failed checks: {', '.join(failed)}\n")
+    for w in m.warnings:
+        out.write(f"  warning {w.code}: {w.message}\n")
+    for r in m.repairs:
+        out.write(f"  repaired {r.line}:{r.column} `{r.read}` -> `{r.corrected}`\n")

@@ -1,0 +1,545 @@
+"""``read_mrz``: image -> MRZ band -> lines -> OCR -> repaired MRZ.
+
+Stages, each a pure function whose output can be written out with
+``debug_dir`` when a read fails:
+
+``load``
+    :func:`~misec_rules.vision._load.load_image`.
+``locate``
+    grayscale, then :func:`~misec_rules.vision._locate.find_bands` on the image
+    as given and, when that finds no convincing band, turned by 90 degrees.
+``rectify``
+    :func:`~misec_rules.vision._locate.cut_lines`: one straight strip per line.
+``ocr``
+    the engine.  The reading direction (0 or 180 degrees) and, for two-line
+    bands, the line length (36 or 44) are chosen by the OCR-B recogniser's
+    confidence, which is cheap to compute for each choice.
+``repair``
+    :func:`misec_rules.mrz.repair_mrz` with the per-character candidates.
+
+References
+----------
+ICAO Doc 9303 part 3 s4 (OCR-B, MRZ character set), parts 4-7 s4.2 (MRZ formats).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict
+
+from misec_rules.errors import EngineError, MRZError
+from misec_rules.mrz import FORMATS, MRZ, MRZWarning
+from misec_rules.vision import _ocrb, _passporteye, _tesseract
+from misec_rules.vision._load import ImageSource, load_image
+from misec_rules.vision._locate import (
+    Band,
+    cut_lines,
+    find_bands,
+    line_mask,
+    split_cells,
+    tighten,
+    to_gray,
+)
+
+__all__ = ["ENGINES", "Engine", "MRZReading", "read_mrz"]
+
+Engine = Literal["auto", "ocrb", "tesseract", "passporteye"]
+ENGINES: tuple[str, ...] = ("auto", "ocrb", "tesseract", "passporteye")
+"""Engine names :func:`read_mrz` accepts."""
+
+Candidates = list[list[list[tuple[str, float]]]]
+_T = TypeVar("_T")
+
+# A line is sent to Tesseract by `auto` when a character is below this.
+_LOW_CONF = 0.55
+# A band whose best orientation reads this badly is not an MRZ.
+_MIN_MEAN_LOG_PROB = -1.2
+
+
+class MRZReading(BaseModel):
+    """The result of reading one image.
+
+    Attributes
+    ----------
+    ok
+        An MRZ was found and parsed (whether or not its checks pass).
+    mrz
+        The parsed and repaired MRZ, or None.
+    error
+        None, or one line saying why nothing was read.
+    engine
+        The engine that produced ``mrz`` (``auto`` names the parts it used,
+        e.g. ``auto:ocrb+tesseract``).
+    polygon
+        The MRZ band's four corners ``[x, y]`` (top-left, top-right,
+        bottom-right, bottom-left in reading direction) in the input image's
+        pixels, or None.
+    confidences
+        Per line, per character, the recogniser's probability of the
+        character read (ocrb), or Tesseract's line confidence repeated.
+    stage_seconds
+        CPU seconds per stage (``load``, ``locate``, ``rectify``, ``ocr``,
+        ``repair``).
+    seconds
+        Wall-clock seconds for the whole read.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    mrz: MRZ | None
+    error: str | None
+    engine: str
+    polygon: list[list[float]] | None
+    confidences: list[list[float]] | None
+    stage_seconds: dict[str, float]
+    seconds: float
+
+    def to_json(self, path: str | None = None) -> dict[str, Any]:
+        """DESIGN.md's ``{path, ok, mrz, error, seconds}`` object."""
+        return {
+            "path": path,
+            "ok": self.ok,
+            "mrz": self.mrz.to_json() if self.mrz is not None else None,
+            "error": self.error,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (tesseract runs as one)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+@dataclass
+class _Stages:
+    """Per-stage CPU time and debug output."""
+
+    debug: Path | None
+    seconds: dict[str, float]
+
+    def run(self, name: str, fn: Callable[[], _T]) -> _T:
+        t = cpu_seconds()
+        try:
+            return fn()
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + cpu_seconds() - t
+
+    def save(self, name: str, image: NDArray[Any]) -> None:
+        if self.debug is None:
+            return
+        self.debug.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(self.debug / name), image)
+
+
+@dataclass(frozen=True)
+class _Oriented:
+    """A band, the orientation it was found in, and its line strips upright."""
+
+    band: Band
+    quarter: int  # the image was turned clockwise by quarter * 90 degrees to find it
+    flipped: bool  # the band reads upside down in that image
+    n: int
+    strips: list[NDArray[np.uint8]]
+    reads: list[_ocrb.LineRead]
+    polygon: list[list[float]]
+
+    @property
+    def score(self) -> float:
+        return float(np.mean([r.mean_log_prob for r in self.reads]))
+
+
+def _turn(gray: NDArray[np.uint8], quarter: int) -> NDArray[np.uint8]:
+    return np.ascontiguousarray(np.rot90(gray, k=-quarter)) if quarter else gray
+
+
+def _unturn_points(
+    pts: NDArray[np.float64], quarter: int, shape: tuple[int, ...]
+) -> NDArray[np.float64]:
+    """Map points found in the image turned clockwise by ``quarter``*90 back."""
+    h, w = shape[:2]
+    x, y = pts[:, 0], pts[:, 1]
+    if quarter == 1:  # turned clockwise: x' = h-1-y, y' = x
+        return np.stack([y, h - 1 - x], axis=1)
+    if quarter == 3:  # turned counter-clockwise: x' = y, y' = w-1-x
+        return np.stack([w - 1 - y, x], axis=1)
+    return pts
+
+
+def _orient(
+    band: Band, turned: NDArray[np.uint8], quarter: int, shape: tuple[int, ...]
+) -> _Oriented | None:
+    """Decide reading direction and line length from the first line, then read the rest."""
+    strips = cut_lines(turned, band)
+    lengths = [30] if len(strips) == 3 else [44, 36]
+    if len(lengths) == 2:
+        # the spacing of the characters along the band says how many there are
+        chars = float(np.median([t.chars for t in band.lines]))
+        if 0 < chars < 38.5:
+            lengths = [36]
+        elif chars > 41.5:
+            lengths = [44]
+    model = _ocrb.load_model()
+    poly = band.polygon()
+    best: tuple[float, bool, int, _ocrb.LineRead] | None = None
+    for flipped in (False, True):
+        first = np.ascontiguousarray(strips[-1][::-1, ::-1]) if flipped else strips[0]
+        for n in lengths:
+            r = _ocrb.read_line(first, n, model=model)
+            if best is None or r.mean_log_prob > best[0]:
+                best = (r.mean_log_prob, flipped, n, r)
+    if best is None:
+        return None
+    _, flipped, n, first_read = best
+    ss = [np.ascontiguousarray(s[::-1, ::-1]) for s in reversed(strips)] if flipped else strips
+    reads = [first_read] + [_ocrb.read_line(s, n, model=model) for s in ss[1:]]
+    reads = _constrain(reads, n)
+    p = poly[[2, 3, 0, 1]] if flipped else poly
+    pts = _unturn_points(p, quarter, shape)
+    return _Oriented(band, quarter, flipped, n, ss, reads, pts.round(1).tolist())
+
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
+_DIGITS = "0123456789<"
+_KIND_CHARS = {
+    "code": _LETTERS,
+    "state": _LETTERS,
+    "name": _LETTERS,
+    "number": _LETTERS + "0123456789",
+    "date": _DIGITS,
+    "sex": "MFX<",
+    "optional": _LETTERS + "0123456789",
+    "check": _DIGITS,
+}
+
+
+def _format_name(reads: list[_ocrb.LineRead], n: int) -> str:
+    """The MRZ format a band's shape and first character point to."""
+    if len(reads) == 3:
+        return "TD1"
+    visa = reads[0].text[:1] == "V"
+    if n == 36:
+        return "MRVB" if visa else "TD2"
+    return "MRVA" if visa else "TD3"
+
+
+def _constrain(reads: list[_ocrb.LineRead], n: int) -> list[_ocrb.LineRead]:
+    """Re-decode each line with only the characters each position's field can hold.
+
+    References
+    ----------
+    ICAO Doc 9303 parts 4-7 s4.2 (the fields of each MRZ format and their characters).
+    """
+    fmt = FORMATS[_format_name(reads, n)]  # type: ignore[index]
+    out: list[_ocrb.LineRead] = []
+    for i, r in enumerate(reads):
+        allowed = ["0123456789" + _LETTERS] * n
+        for f in fmt.fields:
+            if f.line == i:
+                for c in f.columns():
+                    allowed[c] = _KIND_CHARS.get(f.kind, allowed[c])
+        out.append(_ocrb.decode(r.probs, r.pitch, allowed=allowed))
+    return out
+
+
+def _locate(gray: NDArray[np.uint8], st: _Stages) -> list[_Oriented]:
+    """Candidate bands, upright, best first."""
+    found: list[tuple[Band, int, NDArray[np.uint8]]] = []
+    for quarter in (0, 1):
+        turned = st.run("locate", partial(_turn, gray, quarter))
+        bands = st.run("locate", partial(find_bands, turned))
+        found.extend((b, quarter, turned) for b in bands)
+        if bands and bands[0].score > 1.3:
+            break
+    found.sort(key=lambda t: -t[0].score)
+    out: list[_Oriented] = []
+    for band, quarter, turned in found[:3]:
+        o = st.run("orient_ocr", partial(_orient, band, turned, quarter, gray.shape))
+        if o is not None:
+            out.append(o)
+        if o is not None and o.score > -0.15 and band.score > 1.2:
+            break
+    out.sort(key=lambda o: -(o.score + 0.3 * o.band.score))
+    return out
+
+
+def _repair(lines: list[str], candidates: Candidates | None, reference_date: date | None) -> MRZ:
+    """Check-digit repair (falls back to plain parsing while repair is unavailable)."""
+    try:
+        from misec_rules.mrz import repair_mrz  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        from misec_rules.mrz import parse_mrz
+
+        return parse_mrz(lines, reference_date=reference_date)
+    result: MRZ = repair_mrz(lines, candidates=candidates, reference_date=reference_date)
+    return result
+
+
+def _name_columns(fmt_name: str) -> list[tuple[int, int]]:
+    """0-based (line, column) positions of the name field of a format."""
+    fmt = FORMATS.get(fmt_name)  # type: ignore[call-overload]
+    if fmt is None:
+        return []
+    f = fmt["name"]
+    return [(f.line, c) for c in f.columns()]
+
+
+def _flag_uncertain_names(mrz: MRZ, confidences: list[list[float]]) -> MRZ:
+    """Add a `repair_name_uncertain` warning for low-confidence name characters."""
+    low = []
+    for li, col in _name_columns(mrz.format):
+        if (
+            li < len(confidences)
+            and col < len(confidences[li])
+            and confidences[li][col] < _LOW_CONF
+        ):
+            low.append(f"line {li + 1} column {col + 1}")
+    if not low or any(w.code == "repair_name_uncertain" for w in mrz.warnings):
+        return mrz
+    w = MRZWarning(
+        code="repair_name_uncertain",
+        message="the reader is unsure of the name at "
+        + ", ".join(low[:5])
+        + (" and more" if len(low) > 5 else "")
+        + "; confirm it against the visual zone",
+    )
+    return mrz.model_copy(update={"warnings": [*mrz.warnings, w]})
+
+
+def _ocr_tesseract(o: _Oriented) -> tuple[list[str], list[list[float]]]:
+    texts: list[str] = []
+    confs: list[list[float]] = []
+    for s in o.strips:
+        text, conf = _tesseract.read_line(tighten(s), o.n)
+        texts.append(text)
+        confs.append([conf] * o.n)
+    return texts, confs
+
+
+def _merge(
+    ocrb: _ocrb.LineRead, tess: str
+) -> tuple[str, list[tuple[str, float]] | None, list[list[tuple[str, float]]]]:
+    """Combine an ocrb read with a Tesseract read of the same line."""
+    chars = list(ocrb.text)
+    cands: list[list[tuple[str, float]]] = []
+    for i, c_list in enumerate(ocrb.candidates):
+        t = tess[i] if i < len(tess) else None
+        best, p = c_list[0]
+        merged = dict(c_list)
+        if t is not None and t != best and p < _LOW_CONF:
+            merged[t] = merged.get(t, 0.0) + 0.5 * (1.0 - p)
+        ranked = sorted(merged.items(), key=lambda kv: -kv[1])
+        total = sum(v for _, v in ranked) or 1.0
+        ranked = [(k, v / total) for k, v in ranked]
+        chars[i] = ranked[0][0]
+        cands.append(ranked)
+    return "".join(chars), None, cands
+
+
+def read_mrz(
+    image: ImageSource,
+    /,
+    *,
+    engine: str = "auto",
+    reference_date: date | None = None,
+    debug_dir: str | os.PathLike[str] | None = None,
+) -> MRZReading:
+    """Read the MRZ of a document image.
+
+    Parameters
+    ----------
+    image
+        A path, encoded image bytes, or an array (see
+        :func:`~misec_rules.vision.load_image`).
+    engine
+        ``auto`` (the OCR-B recogniser, with Tesseract for lines it is unsure
+        of), ``ocrb``, ``tesseract`` or ``passporteye``.
+    reference_date
+        Date against which two-digit years and expiry are judged (today by
+        default).
+    debug_dir
+        When given, the intermediate images of every stage and a
+        ``reading.json`` are written there.
+
+    Returns
+    -------
+    MRZReading
+        ``ok`` false with the reason in ``error`` when no MRZ is found or the
+        text read fits no MRZ format.
+
+    Raises
+    ------
+    ImageError
+        The input cannot be read as an image (ImageTooLarge when it is over
+        60 megapixels).
+    EngineError
+        The engine is unknown, or missing or broken on this machine.
+
+    References
+    ----------
+    ICAO Doc 9303 parts 3-7.
+    """
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine `{engine}`; choose one of {', '.join(ENGINES)}")
+    wall = time.perf_counter()
+    st = _Stages(Path(debug_dir) if debug_dir is not None else None, {})
+    img = st.run("load", lambda: load_image(image))
+
+    def finish(
+        mrz: MRZ | None,
+        error: str | None,
+        used: str,
+        polygon: list[list[float]] | None = None,
+        confidences: list[list[float]] | None = None,
+    ) -> MRZReading:
+        reading = MRZReading(
+            ok=mrz is not None,
+            mrz=mrz,
+            error=error,
+            engine=used,
+            polygon=polygon,
+            confidences=confidences,
+            stage_seconds={k: round(v, 5) for k, v in st.seconds.items()},
+            seconds=time.perf_counter() - wall,
+        )
+        if st.debug is not None:
+            st.debug.mkdir(parents=True, exist_ok=True)
+            (st.debug / "reading.json").write_text(
+                json.dumps(
+                    {
+                        **reading.to_json(),
+                        "engine": used,
+                        "polygon": polygon,
+                        "stage_seconds": reading.stage_seconds,
+                    },
+                    indent=2,
+                    default=str,
+                )
+            )
+        return reading
+
+    if engine == "passporteye":
+        pe = st.run("ocr", lambda: _passporteye.read(img))
+        if pe is None or not pe.lines:
+            return finish(None, "no mrz found", "passporteye")
+        try:
+            mrz = st.run("repair", lambda: _repair(pe.lines, None, reference_date))
+        except MRZError as exc:
+            return finish(None, f"text read fits no mrz format: {exc}", "passporteye")
+        return finish(mrz, None, "passporteye")
+
+    gray = st.run("locate", lambda: to_gray(img))
+    st.save("01_gray.png", gray)
+    cands = _locate(gray, st)
+    if st.debug is not None:
+        _debug_locate(st, img, gray, cands)
+    usable = [o for o in cands if o.score >= _MIN_MEAN_LOG_PROB]
+    if not usable:
+        return finish(None, "no mrz found", engine)
+    last_error = "no mrz found"
+    for o in usable[:2]:
+        for i, strip in enumerate(o.strips):
+            st.save(f"04_line{i + 1}.png", strip)
+            _debug_cells(st, strip, o.n, i)
+        used = engine
+        cand: Candidates | None
+        if engine == "tesseract":
+            texts, confs = st.run("ocr", partial(_ocr_tesseract, o))
+            cand = None
+        else:
+            texts = [r.text for r in o.reads]
+            confs = [r.confidences for r in o.reads]
+            cand = [r.candidates for r in o.reads]
+            used = "ocrb" if engine == "ocrb" else "auto:ocrb"
+        try:
+            mrz = st.run("repair", partial(_repair, texts, cand, reference_date))
+        except MRZError as exc:
+            last_error = f"text read fits no mrz format: {exc}"
+            continue
+        if engine == "auto" and (not mrz.valid or min(min(c) for c in confs) < _LOW_CONF):
+            mrz, texts, confs, used = st.run("ocr", partial(_auto_second, o, mrz, reference_date))
+        if engine in ("ocrb", "auto"):
+            mrz = _flag_uncertain_names(mrz, confs)
+        return finish(mrz, None, used, o.polygon, [[round(c, 4) for c in row] for row in confs])
+    return finish(None, last_error, engine)
+
+
+def _auto_second(
+    o: _Oriented, first: MRZ, reference_date: date | None
+) -> tuple[MRZ, list[str], list[list[float]], str]:
+    """Ask Tesseract about the lines ocrb is unsure of and repair with both."""
+    texts: list[str] = []
+    confs: list[list[float]] = []
+    cands: Candidates = []
+    asked = False
+    for r, s in zip(o.reads, o.strips, strict=True):
+        if min(r.confidences) >= _LOW_CONF and first.valid:
+            texts.append(r.text)
+            confs.append(r.confidences)
+            cands.append(r.candidates)
+            continue
+        try:
+            tess, _ = _tesseract.read_line(tighten(s), o.n)
+        except EngineError:
+            tess = r.text
+        asked = True
+        text, _, cl = _merge(r, tess)
+        texts.append(text)
+        cands.append(cl)
+        confs.append([c[0][1] for c in cl])
+    if not asked:
+        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
+    try:
+        mrz = _repair(texts, cands, reference_date)
+    except MRZError:
+        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
+    if first.valid and not mrz.valid:
+        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
+    return mrz, texts, confs, "auto:ocrb+tesseract"
+
+
+def _debug_locate(
+    st: _Stages, img: NDArray[np.uint8], gray: NDArray[np.uint8], cands: list[_Oriented]
+) -> None:
+    vis = img.copy()
+    for k, o in enumerate(cands):
+        pts = np.asarray(o.polygon, dtype=np.int32)
+        cv2.polylines(
+            vis, [pts], True, (0, 0, 255) if k == 0 else (255, 128, 0), max(2, img.shape[1] // 400)
+        )
+        cv2.circle(vis, tuple(int(v) for v in pts[0]), max(4, img.shape[1] // 150), (0, 200, 0), -1)
+    st.save("03_bands.png", vis)
+    if cands:
+        o = cands[0]
+        turned = _turn(gray, o.quarter)
+        from misec_rules.vision._locate import _work_copy
+
+        small, _ = _work_copy(turned)
+        st.save("02_line_mask.png", line_mask(small, o.band.pitch))
+
+
+def _debug_cells(st: _Stages, strip: NDArray[np.uint8], n: int, i: int) -> None:
+    if st.debug is None:
+        return
+    t = tighten(strip)
+    cells, _ = split_cells(t, n)
+    vis = cv2.cvtColor(t, cv2.COLOR_GRAY2BGR)
+    for a, _b in cells:
+        cv2.line(vis, (int(a), 0), (int(a), vis.shape[0] - 1), (0, 0, 255), 1)
+    st.save(
+        f"05_cells{i + 1}.png", cv2.resize(vis, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    )
