@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import pickle
 import signal
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ def _worker_main(conn: Connection, processor: DocumentProcessor, thumbnails: boo
             return
         rec = run_task(msg, processor, thumbnails=thumbnails)
         conn.send(rec)
+
+
+def _start_method() -> str:
+    """``spawn`` (clean workers, no inherited threads or locks), except when the main
+    module is not a file spawn can re-import (``python - < script``): then ``fork``."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if spec is None and path is not None and not os.path.exists(path):
+        return "fork"
+    return "spawn"
 
 
 @dataclass
@@ -83,7 +95,7 @@ class LocalExecutor:
         self.workers = max(1, int(workers))
         self.timeout = timeout
         self.thumbnails = thumbnails
-        self._ctx = mp.get_context("spawn")
+        self._ctx: Any = mp.get_context(_start_method())
         self.restarts = 0
         self.startup_seconds = 0.0
 
