@@ -8,10 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from misec_rules.authenticity import Severity, Verdict, check_document, load_lost_stolen
+from misec_rules.authenticity import (
+    Severity,
+    Verdict,
+    _check_digits,
+    _codes,
+    _dates,
+    _specimen,
+    check_document,
+    load_lost_stolen,
+)
 from misec_rules.authenticity._check_digits import compute_check_digit, load_deviations
 from misec_rules.authenticity._context import CheckContext
-from misec_rules.authenticity import _check_digits, _codes, _dates, _specimen
 from misec_rules.authenticity._profile import Profile, load_profile
 from misec_rules.errors import ProfileError
 from misec_rules.mrz import check_digit, parse_mrz
@@ -23,7 +31,11 @@ IMG = np.full((50, 50, 3), 200, np.uint8)
 
 def ctx_for(mrz: object, profile: Profile | None = None, **kw: object) -> CheckContext:
     return CheckContext(
-        image=IMG, profile=profile or load_profile(), reference_date=REF, mrz=mrz, **kw  # type: ignore[arg-type]
+        image=IMG,
+        profile=profile or load_profile(),
+        reference_date=REF,
+        mrz=mrz,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -103,7 +115,10 @@ def test_invalid_calendar_date_is_reported() -> None:
 def test_codes_unknown_state_and_document_code() -> None:
     assert _codes.run(ctx_for(make_mrz())) == []
     bad = make_mrz(issuing_state="QQQ", nationality="ZZX")
-    assert ids(_codes.run(ctx_for(bad))) == {"codes.issuing_state_unknown", "codes.nationality_unknown"}
+    assert ids(_codes.run(ctx_for(bad))) == {
+        "codes.issuing_state_unknown",
+        "codes.nationality_unknown",
+    }
     card_as_passport = make_mrz(fmt="TD1", document_code="P")
     found = {f.id: f for f in _codes.run(ctx_for(card_as_passport))}
     assert found["codes.document_code_format"].evidence["format"] == "TD1"
@@ -137,7 +152,9 @@ def test_lost_stolen_csv(tmp_path: Path) -> None:
     found = {f.id: f for f in _specimen.run(ctx_for(make_mrz(), lost_stolen=listed))}
     assert found["specimen.lost_stolen"].severity is Severity.FAIL
     other_state = [("XP1234567", "SWE")]
-    assert "specimen.lost_stolen" not in ids(_specimen.run(ctx_for(make_mrz(), lost_stolen=other_state)))
+    assert "specimen.lost_stolen" not in ids(
+        _specimen.run(ctx_for(make_mrz(), lost_stolen=other_state))
+    )
 
 
 def test_lost_stolen_csv_needs_the_column(tmp_path: Path) -> None:
@@ -152,17 +169,26 @@ def test_check_document_with_given_mrz_and_no_pixels_checks() -> None:
         {
             "name": "text-only",
             "version": "1",
-            "checks": {k: {"enabled": False} for k in ("viz", "typography", "integrity", "quality")},
+            "checks": {
+                k: {"enabled": False} for k in ("viz", "typography", "integrity", "quality")
+            },
         }
     )
     img = np.full((400, 600, 3), 230, np.uint8)
     ok = check_document(img, mrz=make_mrz(), profile=prof, reference_date=REF)
     assert ok.verdict is Verdict.CONSISTENT
     assert ok.checks_run == ["check_digits", "dates", "codes", "specimen"]
-    bad = check_document(img, mrz=make_mrz(surname="MUSTERMANN", given_names="ERIKA"), profile=prof, reference_date=REF)
+    bad = check_document(
+        img,
+        mrz=make_mrz(surname="MUSTERMANN", given_names="ERIKA"),
+        profile=prof,
+        reference_date=REF,
+    )
     assert bad.verdict is Verdict.SUSPICIOUS
     js = bad.to_json(path="x.png")
     assert set(js) == {"path", "verdict", "findings", "mrz"}
     assert js["verdict"] == "suspicious"
-    assert all(set(f) == {"id", "severity", "message", "evidence", "region"} for f in js["findings"])
+    assert all(
+        set(f) == {"id", "severity", "message", "evidence", "region"} for f in js["findings"]
+    )
     assert js["mrz"]["surname"] == "MUSTERMANN"

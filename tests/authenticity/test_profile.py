@@ -14,24 +14,41 @@ def test_default_profile_is_versioned_and_enables_every_family() -> None:
     p = default_profile()
     assert p.name == "default"
     assert p.label.startswith("default@")
-    for family in ("check_digits", "dates", "codes", "specimen", "viz", "typography", "integrity", "quality"):
+    for family in (
+        "check_digits",
+        "dates",
+        "codes",
+        "specimen",
+        "viz",
+        "typography",
+        "integrity",
+        "quality",
+    ):
         assert getattr(p.checks, family).enabled, family
 
 
 def test_user_profile_overrides_only_what_it_names(tmp_path: Path) -> None:
     f = tmp_path / "strict.yaml"
-    f.write_text("name: strict\nversion: '1'\nchecks:\n  dates:\n    max_age_years: 99\n  viz:\n    enabled: false\n")
+    f.write_text(
+        "name: strict\nversion: '1'\nchecks:\n  dates:\n    max_age_years: 99\n  viz:\n    enabled: false\n"
+    )
     p = load_profile(f)
     assert p.label == "strict@1"
     assert p.checks.dates.max_age_years == 99
     assert not p.checks.viz.enabled
-    assert p.checks.integrity.recapture_max_peak == default_profile().checks.integrity.recapture_max_peak
+    assert (
+        p.checks.integrity.recapture_max_peak
+        == default_profile().checks.integrity.recapture_max_peak
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ("name: x\nversion: '1'\nchecks:\n  dates:\n    max_age_years: -3\n", "checks.dates.max_age_years"),
+        (
+            "name: x\nversion: '1'\nchecks:\n  dates:\n    max_age_years: -3\n",
+            "checks.dates.max_age_years",
+        ),
         ("name: x\nversion: '1'\nchecks:\n  dates:\n    colour: red\n", "checks.dates.colour"),
         ("name: x\nversion: '1'\nchecks:\n  nonsense: {}\n", "checks.nonsense"),
         ("name: x\nversion: '1'\nschema_version: 7\n", "schema_version"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -27,6 +26,7 @@ from misec_rules.authenticity._context import CheckContext, finding
 from misec_rules.authenticity._model import AuthenticityReport, Finding, Severity, Verdict
 from misec_rules.authenticity._profile import Profile, load_profile
 from misec_rules.errors import ImageError, MisecError, MRZError
+from misec_rules.vision import load_image, read_mrz
 
 __all__ = ["check_document"]
 
@@ -45,22 +45,15 @@ _FAMILIES: dict[str, tuple[bool, Callable[[CheckContext], list[Finding]]]] = {
 }
 
 
-def _vision() -> Any:
-    try:
-        return importlib.import_module("misec_rules.vision")
-    except ImportError:  # pragma: no cover - vision is part of the package
-        return None
-
-
 def _load(image: ImageInput) -> tuple[npt.NDArray[np.uint8], bytes | None]:
     """Decode ``image`` (BGR uint8) and keep the file bytes for metadata checks."""
     raw: bytes | None = None
     if isinstance(image, np.ndarray):
         arr = image
         if arr.ndim == 2:
-            arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
+            arr = np.asarray(cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR), np.uint8)
         elif arr.ndim == 3 and arr.shape[2] == 4:
-            arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2BGR)
+            arr = np.asarray(cv2.cvtColor(arr, cv2.COLOR_BGRA2BGR), np.uint8)
         if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3:
             raise ImageError("image array must be (rows, cols[, 3]) uint8")
         return np.ascontiguousarray(arr), None
@@ -71,15 +64,7 @@ def _load(image: ImageInput) -> tuple[npt.NDArray[np.uint8], bytes | None]:
             raw = Path(image).read_bytes()
         except OSError as exc:
             raise ImageError(f"cannot read `{image}`", path=str(image)) from exc
-    vision = _vision()
-    loader = getattr(vision, "load_image", None) if vision is not None else None
-    if loader is not None:
-        arr = loader(image)
-    else:  # pragma: no cover - used only before the vision package is present
-        arr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
-        if arr is None:
-            where = None if isinstance(image, bytes) else str(image)
-            raise ImageError("not an image that can be decoded", path=where)
+    arr = load_image(image)
     return np.ascontiguousarray(arr), raw
 
 
@@ -100,18 +85,8 @@ def _read(
             except MRZError as exc:
                 return None, polygon, finding("mrz.unreadable", Severity.INFO, str(exc))
         return mrz, polygon, None
-    vision = _vision()
-    reader = getattr(vision, "read_mrz", None) if vision is not None else None
-    if reader is None:
-        return (
-            None,
-            None,
-            finding(
-                "mrz.unreadable", Severity.INFO, "no MRZ reader is available in this installation"
-            ),
-        )
     try:
-        reading = reader(img, engine=engine, reference_date=reference_date)
+        reading = read_mrz(img, engine=engine, reference_date=reference_date)
     except MisecError as exc:
         return None, None, finding("mrz.unreadable", Severity.INFO, f"MRZ not read: {exc}")
     poly = getattr(reading, "polygon", None)

@@ -86,7 +86,7 @@ class CheckContext:
     @cached_property
     def gray(self) -> Image:
         """The image in grey levels."""
-        return cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)  # type: ignore[no-any-return]
+        return np.asarray(cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
 
     @property
     def height(self) -> int:

@@ -30,7 +30,7 @@ def _raw_date(ctx: CheckContext, field: str) -> str | None:
         return None
     ln, a, b = spec.data[0]
     try:
-        return lines[ln][a:b]
+        return str(lines[ln][a:b])
     except IndexError:
         return None
 

@@ -47,7 +47,7 @@ def annotate(
         colour = _COLOURS[f.severity]
         cv2.rectangle(out, (x, y), (x + max(w, 2), y + max(h, 2)), colour, 2)
         cv2.putText(out, str(i), (x + 2, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)  # fmt: skip
-    return out
+    return np.asarray(out, dtype=np.uint8)
 
 
 def _data_uri(image: npt.NDArray[np.uint8]) -> str:

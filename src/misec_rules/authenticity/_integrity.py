@@ -77,15 +77,25 @@ def ela(ctx: CheckContext) -> dict[str, Any] | None:
         ok, enc = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
         if not ok:  # pragma: no cover - encoding a valid array does not fail
             return None
-        again = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)[: rows * b, : cols * b].astype(np.float32)
+        again = np.asarray(cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE), np.float32)[
+            : rows * b, : cols * b
+        ]
         errors.append(((g - again) ** 2).reshape(rows, b, cols, b).mean(axis=(1, 3)))
     err = np.asarray(errors)
     lo, hi = err.min(axis=0), err.max(axis=0)
     scaled = (err - lo) / np.maximum(hi - lo, 1e-6)
     keep = _mask_out(ctx)[: rows * b, : cols * b].reshape(rows, b, cols, b).all(axis=(1, 3))
-    valid = keep & (hi - lo > 1.0)
+    blocks = g.reshape(rows, b, cols, b)
+    mean, std = blocks.mean(axis=(1, 3)), blocks.std(axis=(1, 3))
+    # textured, unclipped blocks: flat or white areas (a scanner bed) carry no history
+    valid = keep & (hi - lo > 2.0) & (mean < 240.0) & (std > 4.0)
     n_valid = int(valid.sum())
-    out: dict[str, Any] = {"blocks": 0, "threshold": cfg.ela_min_blocks, "quality": None, "region": None}
+    out: dict[str, Any] = {
+        "blocks": 0,
+        "threshold": cfg.ela_min_blocks,
+        "quality": None,
+        "region": None,
+    }
     if n_valid < 20:
         return out
     for i, q in enumerate(cfg.ela_qualities[:-1]):
@@ -113,46 +123,50 @@ def ela(ctx: CheckContext) -> dict[str, Any] | None:
 
 
 def _verify_shift(
-    small: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_], dx: int, dy: int
+    gray: npt.NDArray[np.uint8],
+    keep: npt.NDArray[np.bool_],
+    box: list[int],
+    dx: int,
+    dy: int,
 ) -> tuple[int, list[int] | None]:
-    """The largest textured area identical to itself shifted by ``(dx, dy)``.
+    """Structure inside ``box`` identical to itself shifted by ``(dx, dy)`` pixels.
 
-    Returns its pixel count and its bounding box in ``small``'s pixels.  Repeated
-    labels match on their glyphs only, not on the background around them, so
-    they give thin, small areas; a copied patch gives one solid block.
+    Returns the count of structured pixels (local contrast above 20 grey levels)
+    that match within 3 grey levels, in the largest connected area, and that
+    area's box (source side).  Repeated labels match on their glyphs only, not
+    on the structure around them, so they give sparse areas (under half of the
+    area's structure), which are dropped; a copied block matches solidly.
     """
-    h, w = small.shape
-    if abs(dx) >= w or abs(dy) >= h:
+    h, w = gray.shape
+    x0, y0, bw, bh = box
+    x0, y0 = max(0, x0, -dx), max(0, y0, -dy)
+    x1, y1 = min(w, box[0] + bw, w - dx), min(h, box[1] + bh, h - dy)
+    if x1 - x0 < 16 or y1 - y0 < 16:
         return 0, None
-    a = small.astype(np.float32)
-    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    src, dst = a[ys, xs], a[yd, xd]
-    diff = cv2.blur(np.abs(src - dst), (7, 7))
-    mean = cv2.blur(src, (7, 7))
-    tex = np.sqrt(np.maximum(cv2.blur(src * src, (7, 7)) - mean * mean, 0))
+    a = gray[y0:y1, x0:x1].astype(np.float32)
+    b = gray[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.float32)
+    ka = keep[y0:y1, x0:x1] & keep[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    diff = cv2.blur(np.abs(a - b), (7, 7))
+    mean = cv2.blur(a, (7, 7))
+    tex = np.sqrt(np.maximum(cv2.blur(a * a, (7, 7)) - mean * mean, 0))
     # strong structure only (print, portrait), not faint background lines, which
     # may repeat by design (guilloche lattices)
     textured = tex > 20.0
-    if textured.sum() < 50:
+    raw = textured & (diff < 6.0) & ka
+    if raw.sum() < 50:
         return 0, None
-    noise = float(np.median(diff[textured]))
-    raw = textured & (diff < max(2.5, 0.25 * noise)) & keep[ys, xs] & keep[yd, xd]
     same = cv2.morphologyEx(raw.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(same, connectivity=8)
     if n < 2:
         return 0, None
-    # the evidence: structured pixels that match, counted per connected area
     counts = np.bincount(labels[raw], minlength=n)
     i = 1 + int(np.argmax(counts[1:]))
-    bx, by, bw, bh = (int(stats[i, k]) for k in range(4))
-    # a copied block matches over all its structure; repeated words match on
-    # a part of the structure around them only
-    inside = textured[by : by + bh, bx : bx + bw] & keep[ys, xs][by : by + bh, bx : bx + bw]
+    sx, sy, sw, sh = (int(stats[i, k]) for k in range(4))
+    inside = textured[sy : sy + sh, sx : sx + sw] & ka[sy : sy + sh, sx : sx + sw]
     fill = counts[i] / max(1, int(inside.sum()))
     if fill < 0.5:
         return 0, None
-    return int(counts[i]), [bx + xs.start, by + ys.start, bw, bh]
+    return int(counts[i]), [sx + x0, sy + y0, sw, sh]
 
 
 def _overlap(a: list[int], b: list[int]) -> float:
@@ -163,54 +177,81 @@ def _overlap(a: list[int], b: list[int]) -> float:
     return inter / max(1, min(a[2] * a[3], b[2] * b[3]))
 
 
-def copy_move(ctx: CheckContext) -> dict[str, Any]:
-    """A textured block of the image repeated elsewhere in it.
+def _best_offset(
+    gray: npt.NDArray[np.uint8], box: list[int], dx: float, dy: float
+) -> tuple[int, int]:
+    """The integer shift near ``(dx, dy)`` that best aligns ``box`` with its copy."""
+    h, w = gray.shape
+    best, best_err = (round(dx), round(dy)), float("inf")
+    x0, y0, bw, bh = box
+    for ox in range(-2, 3):
+        for oy in range(-2, 3):
+            sx, sy = round(dx) + ox, round(dy) + oy
+            xa, ya = max(0, x0, -sx), max(0, y0, -sy)
+            xb, yb = min(w, x0 + bw, w - sx), min(h, y0 + bh, h - sy)
+            if xb - xa < 8 or yb - ya < 8:
+                continue
+            a = gray[ya:yb, xa:xb].astype(np.int16)
+            b = gray[ya + sy : yb + sy, xa + sx : xb + sx].astype(np.int16)
+            err = float(np.abs(a - b).mean())
+            if err < best_err:
+                best, best_err = (sx, sy), err
+    return best
 
-    ORB keypoints matched against the image itself propose displacements that
-    many pairs share; each proposal is verified densely: the largest solid,
-    textured area equal to itself shifted by the displacement.  The statistic is
-    that area's smaller side in pixels, compared with ``copy_move_min_side``
-    (a fraction of the image's smaller side).  The MRZ band (repeated fillers) is
-    left out.
+
+def copy_move(ctx: CheckContext) -> dict[str, Any]:
+    """A block of structure (print, portrait) repeated elsewhere in the image.
+
+    ORB keypoints matched against the image itself (at most 800 px wide) propose
+    displacements that several pairs share; each proposal is verified at full
+    resolution around its keypoints: the structured pixels that equal their
+    counterpart at that displacement, in one solid area.  The statistic is the
+    square root of that pixel count ("side", px), compared with
+    ``copy_move_min_side`` times the image's smaller side.  Displacements that
+    also match at twice their length (periodic backgrounds), and the MRZ band
+    (repeated fillers), are left out.
     """
     cfg = ctx.profile.checks.integrity
     gray = ctx.gray
-    scale = min(1.0, 800.0 / max(gray.shape))
-    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    keep = cv2.resize(
-        _mask_out(ctx).astype(np.uint8),
-        (small.shape[1], small.shape[0]),
-        interpolation=cv2.INTER_NEAREST,
-    ).astype(bool)
-    min_side = cfg.copy_move_min_side * min(small.shape)
+    H, W = gray.shape
+    keep_full = _mask_out(ctx)
+    min_side = cfg.copy_move_min_side * min(H, W)
     out: dict[str, Any] = {
-        "side_px": 0,
-        "threshold_px": round(min_side / scale, 1),
+        "side_px": 0.0,
+        "threshold_px": round(min_side, 1),
         "candidates": 0,
         "region": None,
     }
-    orb = cv2.ORB_create(nfeatures=2500, fastThreshold=10)
-    kps, desc = orb.detectAndCompute(small, keep.astype(np.uint8) * 255)
+    scale = min(1.0, 800.0 / max(gray.shape))
+    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    keep = cv2.resize(
+        keep_full.astype(np.uint8),
+        (small.shape[1], small.shape[0]),
+        interpolation=cv2.INTER_NEAREST,
+    )
+    orb = cv2.ORB_create(nfeatures=2500, fastThreshold=10)  # type: ignore[attr-defined]
+    kps, desc = orb.detectAndCompute(small, keep * 255)
     if desc is None or len(kps) < 20:
         return out
     knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, desc, k=3)
-    pts = np.array([k.pt for k in kps], dtype=np.float32)
-    shifts = []
+    pts = np.array([k.pt for k in kps], dtype=np.float32) / scale
+    pairs: list[tuple[float, float, float, float]] = []
     for cand in knn:
         for m in cand[1:]:
             if m.trainIdx == m.queryIdx or m.distance > 32:
                 continue
-            d = pts[m.trainIdx] - pts[m.queryIdx]
-            if np.hypot(*d) < cfg.copy_move_min_shift * scale:
+            p, q = pts[m.queryIdx], pts[m.trainIdx]
+            d = q - p
+            if np.hypot(*d) < cfg.copy_move_min_shift:
                 continue
             if d[1] < 0 or (d[1] == 0 and d[0] < 0):
-                d = -d
-            shifts.append(d)
+                p, q = q, p
+            pairs.append((float(p[0]), float(p[1]), float(q[0] - p[0]), float(q[1] - p[1])))
             break
-    if not shifts:
+    if not pairs:
         return out
-    arr = np.array(shifts)
-    binned = np.round(arr / 3.0).astype(int)
+    arr = np.array(pairs)
+    binned = np.round(arr[:, 2:] / 6.0).astype(int)
     _, inverse, counts = np.unique(binned, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
     order = np.argsort(-counts)[:5]
@@ -219,36 +260,35 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
     for k in order:
         if counts[k] < cfg.copy_move_min_matches:
             break
-        dx, dy = (round(float(v)) for v in np.median(arr[inverse == k], axis=0))
-        area, box = _verify_shift(small, keep, dx, dy)
-        if box is None:
+        group = arr[inverse == k]
+        dx, dy = (float(v) for v in np.median(group[:, 2:], axis=0))
+        pad = 60
+        gx0, gy0 = group[:, :2].min(axis=0) - pad
+        gx1, gy1 = group[:, :2].max(axis=0) + pad
+        box = [int(max(0, gx0)), int(max(0, gy0)), int(gx1 - max(0, gx0)), int(gy1 - max(0, gy0))]
+        sx, sy = _best_offset(gray, box, dx, dy)
+        count, area = _verify_shift(gray, keep_full, box, sx, sy)
+        if area is None:
             continue
-        side = float(np.sqrt(area))
+        side = float(np.sqrt(count))
         if side >= min_side:
-            verified.append((side, dx, dy, box, int(counts[k])))
+            verified.append((side, sx, sy, area, int(counts[k])))
     for side, dx, dy, box, count in sorted(verified, key=lambda v: -v[0]):
-        # a periodic background matches itself at twice the shift, or at other
-        # shifts over the same area; a copied patch matches at one shift only
-        area2, box2 = _verify_shift(small, keep, 2 * dx, 2 * dy)
-        side2 = float(np.sqrt(area2)) if box2 is not None else 0.0
-        others = [v for v in verified if (v[1], v[2]) != (dx, dy) and _overlap(v[3], box) > 0.3]
-        if side2 >= 0.5 * side or others:
-            out["periodic_shift"] = [round(dx / scale, 1), round(dy / scale, 1)]
+        # a periodic background matches itself at twice the shift as well
+        c2, _ = _verify_shift(gray, keep_full, box, 2 * dx, 2 * dy)
+        c0, _ = _verify_shift(gray, keep_full, [box[0] - dx, box[1] - dy, box[2], box[3]], dx, dy)
+        if max(c2, c0) >= 0.25 * side * side:
+            out["periodic_shift"] = [dx, dy]
             continue
         bx, by, bw, bh = box
         out.update(
             {
-                "side_px": round(side / scale, 1),
+                "side_px": round(side, 1),
                 "matches": count,
-                "shift": [round(dx / scale, 1), round(dy / scale, 1)],
-                "source": [int(v / scale) for v in (bx, by, bw, bh)],
-                "target": [int(v / scale) for v in (bx + dx, by + dy, bw, bh)],
-                "region": [
-                    int(min(bx, bx + dx) / scale),
-                    int(min(by, by + dy) / scale),
-                    int((bw + abs(dx)) / scale),
-                    int((bh + abs(dy)) / scale),
-                ],
+                "shift": [dx, dy],
+                "source": [bx, by, bw, bh],
+                "target": [bx + dx, by + dy, bw, bh],
+                "region": [min(bx, bx + dx), min(by, by + dy), bw + abs(dx), bh + abs(dy)],
             }
         )
         break
@@ -300,7 +340,7 @@ def recapture(ctx: CheckContext) -> dict[str, Any]:
     yy, xx = np.mgrid[0:size, 0:size]
     r = np.hypot(yy - c, xx - c)
     valid = (r > 5) & (r < c - 2)
-    best = {"peak_db": 0.0, "frequency": [0, 0]}
+    best: dict[str, Any] = {"peak_db": 0.0, "frequency": [0, 0]}
     for chan in diffs:
         acc = np.zeros((size, size), np.float64)
         for x, y in tiles:
@@ -375,7 +415,7 @@ def locate_portrait(ctx: CheckContext) -> list[int] | None:
 
 def _noise(gray: F32) -> tuple[F32, npt.NDArray[np.bool_]]:
     """High-pass residual and the mask of flat pixels where it measures noise."""
-    res = np.abs(gray - cv2.medianBlur(gray, 3))
+    res = np.abs(gray - cv2.GaussianBlur(gray, (0, 0), 1.5))
     smooth = cv2.GaussianBlur(gray, (0, 0), 2.0)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
@@ -410,9 +450,10 @@ def portrait_seam(ctx: CheckContext) -> dict[str, Any] | None:
     ring_mask &= _mask_out(ctx) & flat
     if inner.size < 100 or int(ring_mask.sum()) < 100:
         return None
-    # noise level: the mean absolute residual of flat pixels, outliers clipped
-    a = float(np.mean(np.minimum(inner, 12.0))) + 0.5
-    b = float(np.mean(np.minimum(res[ring_mask], 12.0))) + 0.5
+    # noise level: the median absolute residual of flat pixels (sparse lines and
+    # edges that pass the flatness test do not move a median)
+    a = float(np.median(inner)) + 0.15
+    b = float(np.median(res[ring_mask])) + 0.15
     ratio = max(a / b, b / a)
     return {
         "inside_noise": a,
@@ -444,7 +485,7 @@ def metadata(ctx: CheckContext) -> dict[str, Any] | None:
                 if tag in exif:
                     found[f"exif.{name}"] = str(exif[tag])[:120]
             for key, value in im.info.items():
-                if isinstance(value, str | bytes) and key.lower() in (
+                if isinstance(value, str | bytes) and str(key).lower() in (
                     "software",
                     "comment",
                     "xml:com.adobe.xmp",
@@ -538,7 +579,7 @@ def run(ctx: CheckContext) -> list[Finding]:
         out.append(
             finding(
                 "integrity.portrait_seam",
-                Severity.FAIL,
+                Severity.WARNING,
                 f"noise inside the portrait differs {p['ratio']:.1f}x from around it "
                 f"(threshold {cfg.portrait_max_seam_ratio:g})",
                 {k: p[k] for k in ("inside_noise", "outside_noise", "ratio", "threshold")},

@@ -91,14 +91,14 @@ class IntegrityConfig(_Strict):
     enabled: bool = True
     ela_qualities: list[int] = Field(default_factory=lambda: list(range(40, 85, 5)), min_length=3)
     ela_block: int = Field(default=16, ge=8)
-    ela_min_blocks: int = Field(default=8, ge=1)
+    ela_min_blocks: int = Field(default=10, ge=1)
     copy_move: bool = True
     copy_move_min_shift: int = Field(default=24, ge=4)
-    copy_move_min_matches: int = Field(default=6, ge=2)
+    copy_move_min_matches: int = Field(default=4, ge=2)
     copy_move_min_side: float = Field(default=0.06, gt=0, le=1)
     recapture_max_peak: float = Field(default=14.0, gt=0)
     grey_max_chroma: float = Field(default=2.5, ge=0)
-    portrait_max_seam_ratio: float = Field(default=2.5, gt=0)
+    portrait_max_seam_ratio: float = Field(default=6.0, gt=0)
     editors: list[str] = Field(
         default_factory=lambda: [
             "photoshop",
@@ -177,7 +177,7 @@ class _NoDuplicatesLoader(yaml.SafeLoader):
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise ProfileError(f"duplicate key `{key}` (line {key_node.start_mark.line + 1})")
         seen.add(key)

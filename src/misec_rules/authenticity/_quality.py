@@ -52,8 +52,8 @@ def measure(ctx: CheckContext) -> dict[str, float]:
     else:
         roi = gray
     roi_f = roi.astype(np.float32)
-    gx = cv2.Sobel(roi_f, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(roi_f, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    gx = np.asarray(cv2.Sobel(roi_f, cv2.CV_32F, 1, 0, ksize=3), np.float32) / np.float32(8.0)
+    gy = np.asarray(cv2.Sobel(roi_f, cv2.CV_32F, 0, 1, ksize=3), np.float32) / np.float32(8.0)
     mag = cv2.magnitude(gx, gy)
     contrast = float(np.percentile(roi_f, 95) - np.percentile(roi_f, 5))
     steep = float(np.percentile(mag, 99.5))

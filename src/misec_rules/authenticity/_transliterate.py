@@ -43,10 +43,8 @@ def _one(ch: str) -> tuple[str, ...]:
     if up in TRANSLITERATION:
         return TRANSLITERATION[up]
     base = "".join(c for c in unicodedata.normalize("NFKD", up) if not unicodedata.combining(c))
-    if base and all("A" <= c <= "Z" for c in base):
+    if base and all("A" <= c <= "Z" or "0" <= c <= "9" for c in base):
         return (base,)
-    if up.isdigit():
-        return (up,)
     return (" ",)
 
 

@@ -63,9 +63,9 @@ def _norm_glyph(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     pad[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = crop
     g = cv2.resize(pad, (_GLYPH, _GLYPH), interpolation=cv2.INTER_AREA)
     g = cv2.GaussianBlur(g, (3, 3), 0.8)
-    g -= g.mean()
+    g = np.asarray(g, np.float32) - np.float32(np.mean(g))
     n = float(np.linalg.norm(g))
-    return g / n if n > 1e-6 else None
+    return np.asarray(g / np.float32(n), np.float32) if n > 1e-6 else None
 
 
 @lru_cache(maxsize=64)
@@ -93,9 +93,10 @@ def _rectify(ctx: CheckContext) -> npt.NDArray[np.uint8] | None:
     out_w, out_h = int(w + 2 * mx), int(h + 2 * my)
     dst = np.asarray([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(  # type: ignore[no-any-return]
+    band = cv2.warpPerspective(
         ctx.gray, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return np.asarray(band, dtype=np.uint8)
 
 
 def measure(ctx: CheckContext) -> dict[str, Any] | None:
@@ -108,7 +109,9 @@ def measure(ctx: CheckContext) -> dict[str, Any] | None:
     if band is None or not lines:
         return None
     _, ink = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(ink.astype(np.uint8), 8)
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(
+        np.asarray(ink, np.uint8), connectivity=8
+    )
     if n < 3:
         return None
     band_h = band.shape[0]

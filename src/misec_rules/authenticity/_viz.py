@@ -161,8 +161,9 @@ def _month(token: str) -> int | None:
 
 
 _NUM = r"[0-9OQDILZSBG]"
+_DAY = r"[0-9][0-9OQDILZSBG]?|[OQDILZSBG][0-9]"
 _RE_DMY_TEXT = re.compile(
-    rf"(?<![0-9A-Z])({_NUM}{{1,2}})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
+    rf"(?<![0-9A-Z])({_DAY})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
 )
 _RE_DMY = re.compile(
     rf"(?<![0-9])({_NUM}{{1,2}})[ .\-/]({_NUM}{{1,2}})[ .\-/]({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
@@ -263,7 +264,9 @@ def read_viz(ctx: CheckContext) -> list[Word]:
     scale = float(min(2.0, max(0.35, scale)))
     if abs(scale - 1.0) > 0.05:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        img = cv2.resize(img, (0, 0), fx=scale, fy=scale, interpolation=interp)
+        img = np.asarray(
+            cv2.resize(img, (0, 0), fx=scale, fy=scale, interpolation=interp), dtype=np.uint8
+        )
     words = ocr_words(img, languages=cfg.languages, psm=11, scale=scale)
     ctx.cache["viz_words"] = words
     return words

@@ -101,7 +101,7 @@ def _renders(
 
 def _capture(image: Image8, rng: np.random.Generator) -> Image8:
     """A light scan: slight blur and sensor noise."""
-    out = cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 0.8))).astype(np.float32)
+    out = np.asarray(cv2.GaussianBlur(image, (0, 0), float(rng.uniform(0.5, 0.8))), np.float32)
     out += rng.normal(0.0, float(rng.uniform(2.0, 3.5)), out.shape).astype(np.float32)
     return np.clip(out, 0, 255).astype(np.uint8)
 
@@ -165,7 +165,7 @@ def _jpeg(image: Image8, quality: int) -> Image8:
     ok, enc = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover
         raise ValueError("jpeg encoding failed")
-    return cv2.imdecode(enc, cv2.IMREAD_COLOR)  # type: ignore[no-any-return]
+    return np.asarray(cv2.imdecode(enc, cv2.IMREAD_COLOR), np.uint8)
 
 
 def _recapture(image: Image8, rng: np.random.Generator) -> tuple[Image8, NDArray[np.float64]]:
@@ -203,7 +203,7 @@ def _grey(image: Image8, rng: np.random.Generator) -> Image8:
     g = (g - 128.0) * float(rng.uniform(1.05, 1.3)) + 128.0 + float(rng.uniform(-10, 15))
     g += rng.normal(0, 3.0, g.shape)
     g = np.clip(g, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)  # type: ignore[no-any-return]
+    return np.asarray(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR), np.uint8)
 
 
 def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int = 0) -> Manipulated:
@@ -223,7 +223,9 @@ def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int 
         if manipulation == "jpeg_edit":
             # a field no other check compares with the MRZ, so that only the
             # pixels can show the edit
-            field = {"td3_passport": "place_of_birth", "td2_id": "authority"}.get(kind, "issue_date")
+            field = {"td3_passport": "place_of_birth", "td2_id": "authority"}.get(
+                kind, "issue_date"
+            )
 
             def change(ident: object, r: np.random.Generator) -> object:
                 if field == "issue_date":
@@ -279,7 +281,9 @@ def make_manipulated(kind: str, manipulation: str, *, seed: int = 0, index: int 
             face = donor.image[dy : dy + dh, dx : dx + dw]
             # the pasted photo: a little larger than the slot, cut to fit, clean
             z = float(rng.uniform(1.03, 1.12))
-            face = cv2.resize(face, (int(w * z), int(h * z)), interpolation=cv2.INTER_CUBIC)
+            face = np.asarray(
+                cv2.resize(face, (int(w * z), int(h * z)), interpolation=cv2.INTER_CUBIC), np.uint8
+            )
             ox, oy = (face.shape[1] - w) // 2, (face.shape[0] - h) // 2
             image[y : y + h, x : x + w] = face[oy : oy + h, ox : ox + w]
             changed = [x, y, w, h]
