@@ -157,3 +157,16 @@ def test_portrait_estimate_scales_with_the_mrz() -> None:
     assert x < 60 and y + h <= 250 and 0.6 < w / h < 1.0
     assert estimate_portrait((310, 440), None, "TD3") is None
     assert estimate_portrait((310, 440), poly, "XX") is None
+
+
+def test_info_findings_do_not_form_clusters() -> None:
+    an = CrossDocumentAnalyzer(cluster_min=1, cluster_share=0.0)
+    rec = _rec("A", "1")
+    rec["findings"] = [
+        {"id": "viz.compared", "severity": "info"},
+        {"id": "x.fail", "severity": "fail"},
+    ]
+    an.add(0, rec)
+    res = an.finish()
+    assert [c["finding"] for c in res["finding_clusters"]] == ["x.fail"]
+    assert {f["id"] for f in res["findings_by_type"]} == {"viz.compared", "x.fail"}

@@ -16,8 +16,8 @@ Four analyses:
     The same portrait (pHash Hamming distance at most ``portrait_distance`` of 64 bits)
     under different holder data.
 finding clusters
-    The findings counted per issuing state and document type, so a type of document
-    that keeps failing the same check stands out.
+    The warning and fail findings counted per issuing state and document type, so a
+    type of document that keeps failing the same check stands out.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ class CrossDocumentAnalyzer:
             if fid not in seen:
                 seen.add(fid)
                 self.finding_docs[fid] += 1
-                self._cluster[(issuer, dtype, fid)] += 1
+                if str(f.get("severity") or "") != "info":  # info notes are not signals
+                    self._cluster[(issuer, dtype, fid)] += 1
         if mrz is None:
             return
         holder = None

@@ -33,7 +33,7 @@ __all__ = [
 # taken over the central part of the region only.
 _LAYOUT: dict[str, tuple[int, float, float, float, float]] = {
     "TD3": (44, -0.6, 13.6, 33.0, 43.0),
-    "MRVA": (44, 2.4, 16.1, 28.0, 36.0),
+    "MRVA": (44, -0.7, 15.2, 28.0, 36.0),
     "TD2": (36, -0.8, 13.5, 26.0, 34.0),
     "MRVB": (36, -0.8, 15.6, 25.0, 32.0),
     "TD1": (30, -1.2, 2.3, 21.0, 27.0),
