@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from misec_rules.sharing._engine import (
+    _FI_OUTCOME,
     _RANK,
     CategoryDecision,
     CompiledVersion,
@@ -24,14 +25,6 @@ from misec_rules.sharing._model import RulesetFile
 from misec_rules.sharing._request import SharingRequest, parse_date, parse_request
 
 __all__ = ["RulesetRegistry"]
-
-_FI_OUT = {
-    "required": "luovutettava",
-    "permitted": "saa luovuttaa",
-    "prohibited": "ei saa luovuttaa",
-    "not_covered": "ei säännöillä katettu",
-    "indeterminate": "ratkaisematon",
-}
 
 
 class RulesetRegistry:
@@ -285,5 +278,5 @@ class RulesetRegistry:
             send_en = " Do not share."
             send_fi = " Älä luovuta."
         en = f"Outcome {outcome} under {name} on {when}. {en_body}{send_en}"
-        fi = f"Ratkaisu: {_FI_OUT[outcome]} ({name}, {when}). {fi_body}{send_fi}"
+        fi = f"Ratkaisu: {_FI_OUTCOME[outcome]} ({name}, {when}). {fi_body}{send_fi}"
         return Decision(outcome, name, per, rules, refs, route, en, fi, on, version)
