@@ -192,3 +192,16 @@ def test_check_document_with_given_mrz_and_no_pixels_checks() -> None:
         set(f) == {"id", "severity", "message", "evidence", "region"} for f in js["findings"]
     )
     assert js["mrz"]["surname"] == "MUSTERMANN"
+
+
+def test_uncertain_read_gives_warning_not_fail() -> None:
+    lines = list(make_mrz().lines)
+    lines[1] = lines[1][:19] + str((int(lines[1][19]) + 1) % 10) + lines[1][20:]
+    mrz = parse_mrz(lines, reference_date=REF)
+    conf = [[0.99] * 44, [0.99] * 44]
+    conf[1][15] = 0.3  # the reader was unsure of a birth-date digit
+    by_id = {f.id: f for f in _check_digits.run(ctx_for(mrz, mrz_confidences=conf))}
+    assert by_id["mrz.check_digit.birth_date"].severity is Severity.WARNING
+    assert by_id["mrz.check_digit.birth_date"].evidence["lowest_confidence"] == 0.3
+    sure = {f.id: f for f in _check_digits.run(ctx_for(mrz, mrz_confidences=[[0.99] * 44] * 2))}
+    assert sure["mrz.check_digit.birth_date"].severity is Severity.FAIL

@@ -70,8 +70,8 @@ def _load(image: ImageInput) -> tuple[npt.NDArray[np.uint8], bytes | None]:
 
 def _read(
     img: npt.NDArray[np.uint8], mrz: Any, polygon: Any, reference_date: date | None, engine: str
-) -> tuple[Any, list[list[float]] | None, Finding | None]:
-    """The MRZ and its polygon: as given, or read from the image."""
+) -> tuple[Any, list[list[float]] | None, Finding | None, list[list[float]] | None]:
+    """The MRZ, its polygon and the reader's confidences: as given, or read from the image."""
     if mrz is not None:
         if isinstance(mrz, str) or (
             isinstance(mrz, Sequence)
@@ -83,21 +83,22 @@ def _read(
             try:
                 mrz = parse_mrz(mrz, reference_date=reference_date)
             except MRZError as exc:
-                return None, polygon, finding("mrz.unreadable", Severity.INFO, str(exc))
-        return mrz, polygon, None
+                return None, polygon, finding("mrz.unreadable", Severity.INFO, str(exc)), None
+        return mrz, polygon, None, None
     try:
         reading = read_mrz(img, engine=engine, reference_date=reference_date)
     except MisecError as exc:
-        return None, None, finding("mrz.unreadable", Severity.INFO, f"MRZ not read: {exc}")
-    poly = getattr(reading, "polygon", None)
-    if not getattr(reading, "ok", False) or getattr(reading, "mrz", None) is None:
-        err = getattr(reading, "error", None) or "no MRZ found"
+        return None, None, finding("mrz.unreadable", Severity.INFO, f"MRZ not read: {exc}"), None
+    poly = reading.polygon
+    if not reading.ok or reading.mrz is None:
+        err = reading.error or "no MRZ found"
         return (
             None,
             poly,
             finding("mrz.unreadable", Severity.INFO, f"no MRZ could be read from the image: {err}"),
+            None,
         )
-    return reading.mrz, poly, None
+    return reading.mrz, poly, None, reading.confidences
 
 
 def check_document(
@@ -161,7 +162,7 @@ def check_document(
     elif lost_stolen is not None:
         listed = [(str(n).upper(), (s or None)) for n, s in lost_stolen]
     img, raw = _load(image)
-    found_mrz, poly, note = _read(img, mrz, mrz_polygon, ref, engine)
+    found_mrz, poly, note, confidences = _read(img, mrz, mrz_polygon, ref, engine)
     ctx = CheckContext(
         image=img,
         profile=prof,
@@ -171,6 +172,7 @@ def check_document(
         polygon=[[float(x), float(y)] for x, y in poly] if poly else None,
         lost_stolen=listed,
         portrait_hint=list(portrait_region) if portrait_region is not None else None,
+        mrz_confidences=confidences,
     )
     findings: list[Finding] = [note] if note is not None else []
     ran: list[str] = []

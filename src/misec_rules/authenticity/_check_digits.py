@@ -185,7 +185,26 @@ def run(ctx: CheckContext) -> list[Finding]:
             evidence.update(ev)
         known = [d for d in deviations if d.covers(state, code, field)]
         label = field.replace("_", " ")
-        if known:
+        spec = _POSITIONS.get(fmt, {}).get(field)
+        unsure = (
+            ctx.uncertain([*spec.data, (spec.digit[0], spec.digit[1], spec.digit[1] + 1)])
+            if spec is not None
+            else []
+        )
+        if unsure and not known:
+            evidence["uncertain_characters"] = len(unsure)
+            evidence["lowest_confidence"] = round(min(unsure), 3)
+            out.append(
+                finding(
+                    f"mrz.check_digit.{field}",
+                    Severity.WARNING,
+                    f"MRZ {label} check digit does not match its data; the reader was unsure "
+                    f"of {len(unsure)} character(s) there",
+                    evidence,
+                    region,
+                )
+            )
+        elif known:
             evidence["known_deviation"] = known[0].note
             out.append(
                 finding(

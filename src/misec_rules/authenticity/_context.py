@@ -81,6 +81,7 @@ class CheckContext:
     polygon: list[list[float]] | None = None
     lost_stolen: list[tuple[str, str | None]] = field(default_factory=list)
     portrait_hint: list[int] | None = None
+    mrz_confidences: list[list[float]] | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -95,6 +96,17 @@ class CheckContext:
     @property
     def width(self) -> int:
         return int(self.image.shape[1])
+
+    def uncertain(self, spans: list[tuple[int, int, int]], below: float = 0.55) -> list[float]:
+        """The reader's confidences under ``below`` at ``(line, start, end)`` spans of the MRZ."""
+        conf = self.mrz_confidences
+        if not conf:
+            return []
+        low = []
+        for line, start, end in spans:
+            if line < len(conf):
+                low += [c for c in conf[line][start:end] if c < below]
+        return low
 
     def mrz_box(self) -> list[int] | None:
         """The MRZ polygon's bounding box ``[x, y, w, h]`` clipped to the image."""

@@ -67,7 +67,6 @@ class VizConfig(_Strict):
     enabled: bool = True
     languages: str = "eng"
     min_name_similarity: float = Field(default=0.8, ge=0, le=1)
-    max_number_distance: int = Field(default=1, ge=0)
     min_text_height_px: int = Field(default=18, ge=4)
     fail_when: list[str] = Field(
         default_factory=lambda: ["document_number", "birth_date", "expiry_date"],

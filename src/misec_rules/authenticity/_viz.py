@@ -236,6 +236,22 @@ def _date_digits(d: date, year_digits: int) -> str:
     return f"{d.day:02d}{d.month:02d}{y}"
 
 
+def _digit_swaps(read: str, mrz: str) -> int:
+    """Digits of ``mrz`` that OCR read as another digit (aligned, OCR folds applied).
+
+    A dropped or extra character is what OCR noise looks like; a digit standing
+    where another digit should be is what an edited number looks like.
+    """
+    a, b = fold(read), fold(mrz)
+    swaps = 0
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "replace" and i2 - i1 == j2 - j1:
+            swaps += sum(
+                x.isdigit() and y.isdigit() for x, y in zip(a[i1:i2], b[j1:j2], strict=True)
+            )
+    return swaps
+
+
 def _hamming(a: str, b: str) -> int:
     return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
 
@@ -347,16 +363,19 @@ def run(ctx: CheckContext) -> list[Finding]:
         limit = max(2, len(number) // 3)
         if best is not None and best[0] == 0:
             matched.append("document_number")
-        elif best is not None and best[0] <= limit and best[0] > cfg.max_number_distance - 1:
+        elif best is not None and 0 < best[0] <= limit:
+            swaps = _digit_swaps(best[1], number)
+            severity = sev("document_number", best[3] + (40 if swaps else 0))
             out.append(
                 finding(
                     "viz.document_number.mismatch",
-                    sev("document_number", best[3]),
+                    severity,
                     f"visual-zone document number `{best[1]}` differs from the MRZ's `{number}`",
                     {
                         "mrz": number,
                         "viz": best[1],
                         "edit_distance": best[0],
+                        "digits_changed": swaps,
                         "ocr_confidence": best[3],
                         "threshold": 0,
                     },
