@@ -16,17 +16,25 @@ _M = TypeVar("_M", bound=BaseModel)
 _setattr = object.__setattr__
 
 
+_FIELDS_SET: dict[type[BaseModel], set[str]] = {}
+
+
 def fast_construct(cls: type[_M], values: dict[str, Any]) -> _M:
     """Build a model from values the caller guarantees are complete and well typed.
 
     What :meth:`pydantic.BaseModel.model_construct` does for a model without
     defaults, aliases or private attributes, at a fraction of its cost; the
     parser's hot path uses it (its values come from the field tables, never
-    straight from the user).  ``values`` must name every field.
+    straight from the user).  ``values`` must name every field.  The models are
+    frozen, so instances of one class share one fields-set (pydantic copies it
+    in ``model_copy``).
     """
+    fields_set = _FIELDS_SET.get(cls)
+    if fields_set is None:
+        fields_set = _FIELDS_SET[cls] = set(cls.model_fields)
     obj = cls.__new__(cls)
     _setattr(obj, "__dict__", values)
-    _setattr(obj, "__pydantic_fields_set__", set(values))
+    _setattr(obj, "__pydantic_fields_set__", fields_set)
     _setattr(obj, "__pydantic_extra__", None)
     _setattr(obj, "__pydantic_private__", None)
     return obj

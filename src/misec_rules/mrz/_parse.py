@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from operator import mul
 
 from misec_rules.errors import InvalidCharacter, InvalidLength, MRZError, UnknownFormat
-from misec_rules.mrz._checkdigit import check_value, show_char
+from misec_rules.mrz._checkdigit import VALUES, check_value, show_char
 from misec_rules.mrz._countries import _known
 from misec_rules.mrz._formats import FORMATS, LETTERS, Field, Format
 from misec_rules.mrz._model import MRZ, Checks, MRZWarning, Repair, Sex, fast_construct
@@ -178,25 +179,76 @@ def parse_mrz(text: str | Sequence[str], *, reference_date: date | None = None) 
     >>> m.format, m.surname, m.given_names, m.birth_date.isoformat(), m.valid
     ('TD3', 'ERIKSSON', 'ANNA MARIA', '1974-08-12', True)
     """
-    lines = normalize_lines(text)
-    fmt = detect_format(lines)
+    lines = _clean_lines(text)
+    if lines is None:
+        lines = normalize_lines(text)
+        fmt = detect_format(lines)
+    else:
+        fmt = _BY_SHAPE[len(lines[0]), lines[0][0] == "V"]
     return parse_lines(fmt, lines, reference_date=reference_date)
 
 
+_BLOCK = re.compile(r"[A-Z][A-Z0-9<]*")
+_BY_SHAPE = {
+    (30, False): FORMATS["TD1"],
+    (30, True): FORMATS["TD1"],
+    (36, False): FORMATS["TD2"],
+    (36, True): FORMATS["MRVB"],
+    (44, False): FORMATS["TD3"],
+    (44, True): FORMATS["MRVA"],
+}
+
+
+def _clean_lines(text: object) -> list[str] | None:
+    """The lines when ``text`` is already a clean MRZ (the common case), else None.
+
+    Clean: 2 lines of 36 or 44, or 3 of 30, characters, only ``A-Z0-9<``, starting
+    with a letter.  Anything else takes the slow path, which explains what is wrong.
+    """
+    if type(text) is str:
+        lines: Sequence[object] = text.split("\n")
+    elif type(text) is list or type(text) is tuple:
+        lines = text
+    else:
+        return None
+    n = len(lines)
+    if n == 2:
+        a, b = lines
+        if type(a) is not str or type(b) is not str:
+            return None
+        width = len(a)
+        if (width != 44 and width != 36) or len(b) != width:
+            return None
+        if _BLOCK.fullmatch(a + b) is None:
+            return None
+        return [a, b]
+    if n == 3:
+        a, b, c = lines
+        if type(a) is not str or type(b) is not str or type(c) is not str:
+            return None
+        if len(a) != 30 or len(b) != 30 or len(c) != 30:
+            return None
+        if _BLOCK.fullmatch(a + b + c) is None:
+            return None
+        return [a, b, c]
+    return None
+
+
 class _Plan:
-    """Field positions of one format, looked up once (the parser's hot path)."""
+    """Field positions of one format as plain ints, looked up once (the parser's hot path)."""
 
     __slots__ = (
         "birth",
         "birthc",
         "code",
+        "codes",
         "comp",
-        "composite",
-        "cstate",
+        "comp_weights",
         "dn",
         "dnc",
         "expiry",
         "expiryc",
+        "fields",
         "fmt",
         "name",
         "nat",
@@ -205,32 +257,53 @@ class _Plan:
         "optc",
         "overflow",
         "sex",
+        "state",
     )
 
     def __init__(self, fmt: Format) -> None:
+        def span(name: str) -> tuple[int, int, int]:
+            f = fmt[name]
+            return (f.line, f.start, f.end)
+
+        def at(name: str) -> tuple[int, int] | None:
+            f = fmt.by_name.get(name)
+            return None if f is None else (f.line, f.start)
+
         self.fmt = fmt
-        self.code = fmt["document_code"]
-        self.cstate = fmt["issuing_state"]
-        self.dn = fmt["document_number"]
-        self.dnc = fmt["document_number_check"]
-        self.nat = fmt["nationality"]
-        self.name = fmt["name"]
-        self.birth = fmt["birth_date"]
-        self.birthc = fmt["birth_date_check"]
-        self.sex = fmt["sex"]
-        self.expiry = fmt["expiry_date"]
-        self.expiryc = fmt["expiry_date_check"]
-        self.opt = fmt["optional_data"]
-        self.optc = fmt.by_name.get("optional_data_check")
-        self.opt2 = fmt.by_name.get("optional_data_2")
-        self.comp = fmt.by_name.get("composite_check")
-        self.composite = fmt.composite
+        self.fields = fmt.by_name
+        self.codes = fmt.document_codes
+        self.code = span("document_code")
+        self.state = span("issuing_state")
+        self.dn = span("document_number")
+        self.dnc = fmt["document_number_check"].start
+        self.nat = span("nationality")
+        self.name = span("name")
+        self.birth = span("birth_date")
+        self.birthc = fmt["birth_date_check"].start
+        self.sex = span("sex")
+        self.expiry = span("expiry_date")
+        self.expiryc = fmt["expiry_date_check"].start
+        self.opt = span("optional_data")
+        self.optc = at("optional_data_check")
+        self.opt2 = span("optional_data_2") if "optional_data_2" in fmt.by_name else None
+        self.comp = at("composite_check")
+        # the composite check digit as per-line weight vectors (0 outside its spans)
+        weights = [[0] * fmt.length for _ in range(fmt.lines)]
+        k = 0
+        for ln, a, b in fmt.composite:
+            for col in range(a, b):
+                weights[ln][col] = (7, 3, 1)[k % 3]
+                k += 1
+        self.comp_weights = tuple((ln, tuple(row)) for ln, row in enumerate(weights) if any(row))
         # ICAO 9303 Part 5 4.2.2 note j and Part 6 4.2.2 note j: a document number
         # longer than 9 characters continues in the optional data.
         self.overflow = fmt.name in ("TD1", "TD2")
 
 
 _PLANS = {name: _Plan(fmt) for name, fmt in FORMATS.items()}
+_W = (7, 3, 1) * 20
+_TBL = bytes(VALUES.get(chr(i), 0) for i in range(256))
+_HAS_DIGIT = re.compile(r"[0-9]").search
 
 
 def _get(lines: Sequence[str], f: Field) -> str:
@@ -333,20 +406,32 @@ def _filler_check_warning(f: Field, warnings: list[MRZWarning]) -> None:
     )
 
 
-def _code(raw: str, f: Field, label: str, warnings: list[MRZWarning]) -> str:
-    value = raw.strip("<")
-    if value not in _known():
-        warnings.append(
-            _warning(
-                f"unknown_{label}",
-                f"{label.replace('_', ' ')} `{value}` at {_where(f.line, f.start)} is not an "
-                "iso 3166-1 or icao 9303 code",
-            )
+def _unknown_code(value: str, f: Field, label: str, warnings: list[MRZWarning]) -> None:
+    warnings.append(
+        _warning(
+            f"unknown_{label}",
+            f"{label.replace('_', ' ')} `{value}` at {_where(f.line, f.start)} is not an "
+            "iso 3166-1 or icao 9303 code",
         )
-    return value
+    )
+
+
+def _invalid_date(raw: str, f: Field, warnings: list[MRZWarning]) -> None:
+    warnings.append(
+        _warning(
+            f"{f.name}_invalid",
+            f"{f.name.replace('_', ' ')} `{raw}` at {_where(f.line, f.start)} is not a calendar date",
+        )
+    )
 
 
 def _name(raw: str, f: Field, warnings: list[MRZWarning]) -> tuple[str, str]:
+    """Primary and secondary identifiers: split at the first ``<<``, fillers to spaces.
+
+    References
+    ----------
+    ICAO Doc 9303, Part 3 section 4.6.
+    """
     if raw[-1] != "<":
         warnings.append(
             _warning(
@@ -355,29 +440,91 @@ def _name(raw: str, f: Field, warnings: list[MRZWarning]) -> tuple[str, str]:
             )
         )
     body = raw.rstrip("<")
-    for i, ch in enumerate(body):
-        if "0" <= ch <= "9":
+    digit = _HAS_DIGIT(body)
+    if digit is not None:
+        warnings.append(
+            _warning(
+                "invalid_character_for_field",
+                f"name holds the digit `{digit.group()}` at {_where(f.line, f.start + digit.start())}",
+            )
+        )
+    cut = body.find("<<")
+    if cut >= 0:
+        primary, secondary = body[:cut], body[cut + 2 :]
+        if body[:1] == "<" or secondary[:1] == "<" or "<<" in secondary:
+            at = 0 if body[:1] == "<" else cut
             warnings.append(
                 _warning(
-                    "invalid_character_for_field",
-                    f"name holds the digit `{ch}` at {_where(f.line, f.start + i)}",
+                    "name_irregular_fillers",
+                    f"the name has fillers where icao 9303 puts none (from "
+                    f"{_where(f.line, f.start + at)}): a leading `<`, `<<<`, or a second `<<`",
                 )
             )
-            break
-    if "<<" in body:
-        primary, secondary = body.split("<<", 1)
     else:
         primary, secondary = body, ""
-        if "<" in body:
+        if body[:1] == "<":
+            warnings.append(
+                _warning(
+                    "name_irregular_fillers",
+                    f"the name starts with a filler at {_where(f.line, f.start)}",
+                )
+            )
+        elif "<" in body:
             warnings.append(
                 _warning(
                     "name_missing_separator",
                     f"the name on line {f.line + 1} has no `<<`; all of it is taken as the surname",
                 )
             )
-    surname = " ".join(p for p in primary.split("<") if p)
-    given = " ".join(p for p in secondary.split("<") if p)
+    surname = " ".join(primary.replace("<", " ").split()) if "<" in primary else primary
+    given = " ".join(secondary.replace("<", " ").split()) if "<" in secondary else secondary
     return surname, given
+
+
+def _date_check(raw: str, ch: str, chars_ok: bool, f: Field, warnings: list[MRZWarning]) -> bool:
+    """Slow path of a date's check digit: fillers or letters somewhere."""
+    if ch == "<":
+        if raw == "<<<<<<":
+            return True
+        _filler_check_warning(f, warnings)
+        return False
+    if not ("0" <= ch <= "9"):
+        warnings.append(
+            _warning(
+                "invalid_character_for_field",
+                f"check digit `{ch}` at {_where(f.line, f.start)} is not a digit",
+            )
+        )
+        return False
+    return chars_ok and check_value(raw) == ord(ch) - 48
+
+
+def _document_number(
+    p: _Plan, lines: Sequence[str], number: str, ch: str, opt_raw: str, w: list[MRZWarning]
+) -> tuple[bool, str, str]:
+    """Slow path of the document number: `<` or a letter as its check digit."""
+    f = p.fields["document_number_check"]
+    if ch == "<" and p.overflow:
+        cut = opt_raw.find("<")
+        if cut == -1:
+            cut = len(opt_raw)
+        if cut >= 2 and "0" <= opt_raw[cut - 1] <= "9" and number[-1] != "<":
+            full = number + opt_raw[: cut - 1]
+            return (
+                _digit_check(full, opt_raw[cut - 1]),
+                full.strip("<"),
+                opt_raw[cut + 1 :].strip("<"),
+            )
+        w.append(
+            _warning(
+                "document_number_overflow_malformed",
+                f"document number check digit at {_where(f.line, f.start)} is `<` "
+                "but the optional data does not continue the number with a check digit",
+            )
+        )
+        return False, number.strip("<"), opt_raw.strip("<")
+    _date_check(number, ch, False, f, w)  # reports the filler or letter
+    return False, number.strip("<"), opt_raw.strip("<")
 
 
 def parse_lines(
@@ -391,93 +538,106 @@ def parse_lines(
     """Parse lines already known to have ``fmt``'s shape and only MRZ characters.
 
     ``repairs`` and ``warnings`` (from OCR repair) are carried into the result.
+    The hot path: field positions come from the format's precomputed plan, check
+    digits are computed on the lines' byte values, and the result is built without
+    re-validation (every value is already of its field's type).
     """
     p = _PLANS[fmt.name]
     ref = reference_date if reference_date is not None else date.today()
     w: list[MRZWarning] = list(warnings)
+    known = _known()
+    # only lines 1 and 2 hold checked data, in every format
+    vals = (lines[0].encode("ascii").translate(_TBL), lines[1].encode("ascii").translate(_TBL))
 
-    # document code
-    code_raw = _get(lines, p.code)
-    if code_raw[0] not in fmt.document_codes:
+    # document code and issuing state
+    ln, a, b = p.code
+    code_raw = lines[ln][a:b]
+    if code_raw[0] not in p.codes:
         w.append(
             _warning(
                 "unexpected_document_code",
                 f"document code `{code_raw}` at line 1, column 1 is unusual for {fmt.name}",
             )
         )
-    if code_raw[1] not in LETTERS and code_raw[1] != "<":
+    if "0" <= code_raw[1] <= "9":
         w.append(
             _warning(
                 "invalid_character_for_field",
                 f"document code holds the digit `{code_raw[1]}` at line 1, column 2",
             )
         )
-    document_code = code_raw.strip("<")
-    issuing_state = _code(_get(lines, p.cstate), p.cstate, "issuing_state", w)
+    document_code = code_raw.rstrip("<")
+    ln, a, b = p.state
+    issuing_state = lines[ln][a:b].strip("<")
+    if issuing_state not in known:
+        _unknown_code(issuing_state, p.fields["issuing_state"], "issuing_state", w)
 
     # document number, with the TD1/TD2 long-number overflow
-    number = _get(lines, p.dn)
-    dnc = _check_char(lines, p.dnc, w)
-    opt_raw = _get(lines, p.opt)
-    optional_data: str
-    if dnc == "<" and p.overflow:
-        cut = opt_raw.find("<")
-        if cut == -1:
-            cut = len(opt_raw)
-        if cut >= 2 and "0" <= opt_raw[cut - 1] <= "9" and number[-1] != "<":
-            full = number + opt_raw[: cut - 1]
-            doc_ok: bool = _digit_check(full, opt_raw[cut - 1])
-            document_number = full.strip("<")
-            optional_data = opt_raw[cut + 1 :].strip("<")
-        else:
-            w.append(
-                _warning(
-                    "document_number_overflow_malformed",
-                    f"document number check digit at {_where(p.dnc.line, p.dnc.start)} is `<` "
-                    "but the optional data does not continue the number with a check digit",
-                )
-            )
-            doc_ok = False
-            document_number = number.strip("<")
-            optional_data = opt_raw.strip("<")
-    else:
-        if dnc == "<":
-            _filler_check_warning(p.dnc, w)
-        doc_ok = _digit_check(number, dnc)
+    ln, a, b = p.dn
+    line = lines[ln]
+    number = line[a:b]
+    ch = line[p.dnc]
+    o_ln, o_a, o_b = p.opt
+    opt_raw = lines[o_ln][o_a:o_b]
+    if "0" <= ch <= "9":
+        doc_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
         document_number = number.strip("<")
         optional_data = opt_raw.strip("<")
-
-    nationality = _code(_get(lines, p.nat), p.nat, "nationality", w)
-
-    birth_raw = _get(lines, p.birth)
-    birth, birth_chars_ok = _parse_date(birth_raw, p.birth, ref, w)
-    bc = _check_char(lines, p.birthc, w)
-    if bc == "<":
-        birth_ok = birth_raw == "<<<<<<"
-        if not birth_ok:
-            _filler_check_warning(p.birthc, w)
     else:
-        birth_ok = birth_chars_ok and _digit_check(birth_raw, bc)
+        doc_ok, document_number, optional_data = _document_number(p, lines, number, ch, opt_raw, w)
 
-    sex_raw = lines[p.sex.line][p.sex.start]
+    ln, a, b = p.nat
+    nationality = lines[ln][a:b].strip("<")
+    if nationality not in known:
+        _unknown_code(nationality, p.fields["nationality"], "nationality", w)
+
+    # birth date
+    ln, a, b = p.birth
+    line = lines[ln]
+    raw = line[a:b]
+    ch = line[p.birthc]
+    birth: date | None
+    if raw.isdigit():
+        birth = _resolve_birth(int(raw[:2]), int(raw[2:4]), int(raw[4:]), ref)
+        if birth is None:
+            _invalid_date(raw, p.fields["birth_date"], w)
+        if "0" <= ch <= "9":
+            birth_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
+        else:
+            birth_ok = _date_check(raw, ch, True, p.fields["birth_date_check"], w)
+    else:
+        birth, chars_ok = _parse_date(raw, p.fields["birth_date"], ref, w)
+        birth_ok = _date_check(raw, ch, chars_ok, p.fields["birth_date_check"], w)
+
+    # sex
+    ln, a, _b = p.sex
+    sex_raw = lines[ln][a]
     sex = _SEX.get(sex_raw)
     if sex is None:
         w.append(
             _warning(
                 "invalid_sex",
-                f"sex `{sex_raw}` at {_where(p.sex.line, p.sex.start)} is not M, F, X or `<`",
+                f"sex `{sex_raw}` at {_where(ln, a)} is not M, F, X or `<`",
             )
         )
 
-    expiry_raw = _get(lines, p.expiry)
-    expiry, expiry_chars_ok = _parse_date(expiry_raw, p.expiry, ref, w)
-    ec = _check_char(lines, p.expiryc, w)
-    if ec == "<":
-        expiry_ok = expiry_raw == "<<<<<<"
-        if not expiry_ok:
-            _filler_check_warning(p.expiryc, w)
+    # expiry date
+    ln, a, b = p.expiry
+    line = lines[ln]
+    raw = line[a:b]
+    ch = line[p.expiryc]
+    expiry: date | None
+    if raw.isdigit():
+        expiry = _resolve_expiry(int(raw[:2]), int(raw[2:4]), int(raw[4:]), ref)
+        if expiry is None:
+            _invalid_date(raw, p.fields["expiry_date"], w)
+        if "0" <= ch <= "9":
+            expiry_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
+        else:
+            expiry_ok = _date_check(raw, ch, True, p.fields["expiry_date_check"], w)
     else:
-        expiry_ok = expiry_chars_ok and _digit_check(expiry_raw, ec)
+        expiry, chars_ok = _parse_date(raw, p.fields["expiry_date"], ref, w)
+        expiry_ok = _date_check(raw, ch, chars_ok, p.fields["expiry_date_check"], w)
     if expiry is not None:
         if expiry < ref:
             w.append(
@@ -489,29 +649,42 @@ def parse_lines(
         if birth is not None and expiry < birth:
             w.append(_warning("expiry_before_birth", "the expiry date is before the birth date"))
 
+    # optional data check digit (TD3)
     optional_ok: bool | None = None
     if p.optc is not None:
-        oc = _check_char(lines, p.optc, w)
-        if oc == "<":
+        ln, col = p.optc
+        ch = lines[ln][col]
+        if "0" <= ch <= "9":
+            optional_ok = sum(map(mul, vals[o_ln][o_a:o_b], _W)) % 10 == ord(ch) - 48
+        elif ch == "<":
             optional_ok = opt_raw == "<" * len(opt_raw)
             if not optional_ok:
-                _filler_check_warning(p.optc, w)
+                _filler_check_warning(p.fields["optional_data_check"], w)
         else:
-            optional_ok = _digit_check(opt_raw, oc)
+            optional_ok = _date_check(opt_raw, ch, False, p.fields["optional_data_check"], w)
 
     optional_data_2: str | None = None
     if p.opt2 is not None:
-        optional_data_2 = _get(lines, p.opt2).strip("<")
+        ln, a, b = p.opt2
+        optional_data_2 = lines[ln][a:b].strip("<")
 
     composite_ok: bool | None = None
     if p.comp is not None:
-        cc = _check_char(lines, p.comp, w)
-        if cc == "<":
-            _filler_check_warning(p.comp, w)
-        data = "".join(lines[ln][a:b] for ln, a, b in p.composite)
-        composite_ok = _digit_check(data, cc)
+        ln, col = p.comp
+        ch = lines[ln][col]
+        total = 0
+        for cl, weights in p.comp_weights:
+            total += sum(map(mul, vals[cl], weights))
+        if "0" <= ch <= "9":
+            composite_ok = total % 10 == ord(ch) - 48
+        else:
+            composite_ok = False
+            _date_check("", ch, False, p.fields["composite_check"], w)
 
-    surname, given_names = _name(_get(lines, p.name), p.name, w)
+    # name
+    ln, a, b = p.name
+    raw = lines[ln][a:b]
+    surname, given_names = _name(raw, p.fields["name"], w)
 
     checks = fast_construct(
         Checks,

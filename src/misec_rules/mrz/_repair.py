@@ -54,6 +54,9 @@ Candidates = Sequence[Sequence[Sequence[tuple[str, float]] | None] | None]
 
 #: The largest number of substitutions the check-digit search tries.
 MAX_CHANGES = 3
+#: The most candidate corrections the search evaluates before giving up (junk input
+#: with many unread characters would otherwise take long).
+SEARCH_BUDGET = 200_000
 #: When several smallest corrections fit, the best by candidate probability wins
 #: only if it is at least this many times likelier than the next.
 TIE_BREAK_RATIO = 10.0
@@ -239,10 +242,11 @@ def _filler_run(work: _Work, f: Field) -> tuple[list[Pos], list[Pos]]:
     """``K`` read in the filler run at the end of ``f``: (confident, uncertain) positions.
 
     The run is the longest suffix of ``K`` and ``<``.  A ``K`` after the run's first
-    ``<`` is padding (fields are left-aligned); a ``K`` right after one filler that
-    follows a letter could be an initial, so it is uncertain.  ``K`` attached to the
-    field's last other character is padding only when no true filler follows and
-    there are at least two of them (then uncertain: the last letter may be a K).
+    ``<`` is padding (fields are left-aligned), except a lone ``K`` right after one
+    filler that follows a letter, which could be an initial (uncertain).  The ``K``
+    attached to the field's last other character: one alone is kept (``ERIK<<<``);
+    two or more are taken as padding, uncertain (the last letter may be a ``K``).
+    A field that reads only ``K`` is padding.
     """
     text = work.text(f)
     j = len(text)
@@ -254,39 +258,49 @@ def _filler_run(work: _Work, f: Field) -> tuple[list[Pos], list[Pos]]:
     sure: list[Pos] = []
     unsure: list[Pos] = []
     first_filler = run.find("<")
-    if first_filler == -1:
-        if j == 0:  # the whole field reads K: padding read as K
-            sure = [(f.line, f.start + i) for i in range(len(run))]
-        elif len(run) >= 2:
-            unsure = [(f.line, f.start + j + i) for i in range(len(run))]
-        return sure, unsure
-    for i in range(first_filler, len(run)):
+    attached = len(run) if first_filler == -1 else first_filler
+    if j == 0 and first_filler == -1:
+        return [(f.line, f.start + i) for i in range(len(run))], []
+    if attached >= 2:
+        unsure = [(f.line, f.start + j + i) for i in range(attached)]
+    for i in range(attached, len(run)):
         if run[i] != "K":
             continue
         pos = (f.line, f.start + j + i)
-        # "X<K<" : a lone K after a single filler after a letter looks like an initial
         prev1 = text[j + i - 1]
         prev2 = text[j + i - 2] if j + i >= 2 else "<"
         nxt = text[j + i + 1] if j + i + 1 < len(text) else "<"
-        if prev1 == "<" and prev2 != "<" and nxt == "<":
-            unsure.append(pos)
+        if prev1 == "<" and prev2 != "<" and nxt == "<" and attached < 2:
+            unsure.append(pos)  # "X<K<": perhaps an initial
         else:
             sure.append(pos)
     return sure, unsure
 
 
+def _spans(positions: list[Pos]) -> str:
+    """``line 1, columns 28-42; line 2, column 43`` (1-based)."""
+    parts: list[str] = []
+    run: list[Pos] = []
+    for pos in [*sorted(positions), (-1, -1)]:
+        if run and (pos[0] != run[-1][0] or pos[1] != run[-1][1] + 1):
+            line, a, b = run[0][0] + 1, run[0][1] + 1, run[-1][1] + 1
+            parts.append(f"line {line}, column {a}" if a == b else f"line {line}, columns {a}-{b}")
+            run = []
+        run.append(pos)
+    return "; ".join(parts)
+
+
 def _position_rules(work: _Work, repairs_at: dict[Pos, str]) -> None:
     fmt = work.fmt
-    name_uncertain: list[str] = []
-    unconfirmed: list[str] = []
+    name_uncertain: list[Pos] = []
+    unconfirmed: list[Pos] = []
 
     def change(pos: Pos, ch: str, f: Field, sure: bool) -> None:
         work.set(pos, ch)
         repairs_at[pos] = ch
         if sure:
             return
-        where = f"line {pos[0] + 1}, column {pos[1] + 1}"
-        (name_uncertain if f.kind == "name" else unconfirmed).append(where)
+        (name_uncertain if f.kind == "name" else unconfirmed).append(pos)
 
     for f in fmt.fields:
         allowed = _allowed(f)
@@ -334,7 +348,7 @@ def _position_rules(work: _Work, repairs_at: dict[Pos, str]) -> None:
             _warning(
                 "repair_name_uncertain",
                 "name characters changed by position rules only, no check digit covers them "
-                f"({'; '.join(name_uncertain)})",
+                f"({_spans(name_uncertain)})",
             )
         )
     if unconfirmed:
@@ -342,7 +356,7 @@ def _position_rules(work: _Work, repairs_at: dict[Pos, str]) -> None:
             _warning(
                 "repair_unconfirmed",
                 "changed by position rules only, no check digit can confirm it "
-                f"({'; '.join(unconfirmed)})",
+                f"({_spans(unconfirmed)})",
             )
         )
     _name_patterns(work)
@@ -580,6 +594,12 @@ def _check_search(work: _Work, repairs_at: dict[Pos, str]) -> None:
     in_group = {p for g in groups for p in g.positions}
     comp_only = [p for p in covered if p not in in_group]
 
+    budget = [SEARCH_BUDGET]
+
+    def spend() -> bool:
+        budget[0] -= 1
+        return budget[0] < 0
+
     # solutions of each field check by size (changes inside the field only)
     per_group: list[dict[int, list[tuple[Change, ...]]]] = []
     for g in groups:
@@ -587,6 +607,8 @@ def _check_search(work: _Work, repairs_at: dict[Pos, str]) -> None:
         for size in range(MAX_CHANGES + 1):
             found = []
             for cs in _changesets(g.positions, opts, forced, size):
+                if spend():
+                    return _too_large(work)
                 old = _apply(work, cs)
                 if _passes(work, g):
                     found.append(cs)
@@ -605,6 +627,8 @@ def _check_search(work: _Work, repairs_at: dict[Pos, str]) -> None:
                 continue
             comp_sets = list(_changesets(comp_only, opts, forced & set(comp_only), csize))
             for combo in product(*lists, comp_sets):
+                if spend():
+                    return _too_large(work)
                 cs = tuple(c for part in combo for c in part)
                 if composite is not None:
                     old = _apply(work, cs)
@@ -646,6 +670,15 @@ def _check_search(work: _Work, repairs_at: dict[Pos, str]) -> None:
     for p, c in chosen:
         work.set(p, c)
         repairs_at[p] = c
+
+
+def _too_large(work: _Work) -> None:
+    work.warnings.append(
+        _warning(
+            "repair_ambiguous",
+            f"more than {SEARCH_BUDGET} possible corrections; kept the text as read",
+        )
+    )
 
 
 def _compositions(total: int, parts: int) -> Iterator[tuple[int, ...]]:

@@ -37,6 +37,11 @@ WARNING_CODES: dict[str, str] = {
     "name_possibly_truncated": (
         "the name fills its whole field, so the issuer may have truncated it"
     ),
+    "name_irregular_fillers": (
+        "the name starts with a filler, holds `<<<`, or has a second `<<`: ICAO 9303 puts "
+        "one `<` between name parts and one `<<` between surname and given names, so "
+        "something there is misread or stray"
+    ),
     "name_missing_separator": (
         "the name has no `<<` between primary and secondary identifiers; "
         "all of it is taken as the surname"
