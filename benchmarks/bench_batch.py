@@ -188,6 +188,8 @@ def main() -> None:
                         docs, root / f"out-local{w}", workers=w, progress="none"
                     ),
                 )
+                if summary.errors:
+                    print(f"  WARNING: {summary.errors} documents failed; this figure is not valid")
                 rates[f"local{workers}"] = summary.documents_per_second
                 rates[f"local{workers}_steady"] = steady_rate(summary)
                 print(
@@ -212,6 +214,8 @@ def main() -> None:
                             progress="none",
                         ),
                     )
+                if summary.errors:
+                    print(f"  WARNING: {summary.errors} documents failed; this figure is not valid")
                 rates["dask2"] = summary.documents_per_second
                 rates["dask2_steady"] = steady_rate(summary)
                 print(

@@ -81,7 +81,7 @@ def test_errors_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
     assert s.documents == s.processed == 7
     recs = {r["id"]: r for r in _records(tmp_path / "out")}
     assert set(recs) == {"doc-0000", "doc-0001", "doc-0002", "crash", "die", "garbage", "missing"}
-    assert "RuntimeError: engine crashed" in recs["crash"]["error"]
+    assert "RuntimeError: engine crashed (at batch_procs.py:" in recs["crash"]["error"]
     assert "worker process died" in recs["die"]["error"]
     assert recs["die"]["sha256"] == hashlib.sha256((inp / "die.png").read_bytes()).hexdigest()
     assert recs["garbage"]["error"].startswith("processing failed")

@@ -64,9 +64,16 @@ def _sha256_file(fh: Any) -> str:
 
 
 def _describe(exc: BaseException) -> str:
+    """``Type: message (at file.py:line)``: the innermost frame, for bug reports."""
     name = type(exc).__name__
     msg = one_line(str(exc), 240)
-    return f"{name}: {msg}" if msg else name
+    text = f"{name}: {msg}" if msg else name
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        text += f" (at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno})"
+    return text
 
 
 def run_task(
