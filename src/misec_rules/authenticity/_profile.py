@@ -67,7 +67,9 @@ class VizConfig(_Strict):
     enabled: bool = True
     languages: str = "eng"
     min_name_similarity: float = Field(default=0.8, ge=0, le=1)
-    min_text_height_px: int = Field(default=18, ge=4)
+    ocr_char_height_px: float = Field(
+        default=22.0, ge=8, description="page scaled so MRZ characters are this high for OCR"
+    )
     fail_when: list[str] = Field(
         default_factory=lambda: ["document_number", "birth_date", "expiry_date"],
         description="fields whose mismatch is a fail; others give a warning",

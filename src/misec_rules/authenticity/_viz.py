@@ -257,7 +257,8 @@ def _hamming(a: str, b: str) -> int:
 
 
 def read_viz(ctx: CheckContext) -> list[Word]:
-    """OCR the image outside the MRZ band, scaled so text is about 25-30 px high."""
+    """OCR the image outside the MRZ band, scaled so MRZ characters would be
+    ``ocr_char_height_px`` high (visual-zone text is a little smaller)."""
     if "viz_words" in ctx.cache:
         return list(ctx.cache["viz_words"])
     cfg = ctx.profile.checks.viz
@@ -274,7 +275,7 @@ def read_viz(ctx: CheckContext) -> list[Word]:
             img[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] = paper
         lines = len(mrz_value(ctx.mrz, "lines") or []) or 2
         char_h = h / (lines * 1.6)
-        scale = 30.0 / max(char_h, 1.0)
+        scale = cfg.ocr_char_height_px / max(char_h, 1.0)
     else:
         scale = 1400.0 / max(gray.shape)
     scale = float(min(2.0, max(0.35, scale)))
@@ -409,7 +410,11 @@ def run(ctx: CheckContext) -> list[Finding]:
             if other is not None and h.digits() == _date_digits(other, h.year_digits):
                 continue
             dist = _hamming(h.digits(), _date_digits(value, h.year_digits))
-            if dist > 2:
+            year_same = (h.year if h.year_digits == 4 else h.year % 100) == (
+                value.year if h.year_digits == 4 else value.year % 100
+            )
+            agree = (h.day == value.day) + (h.month == value.month) + year_same
+            if dist > 2 and agree < 2:
                 continue
             if field == "expiry_date" and h.year_digits == 4 and 0 < value.year - h.year <= 10:
                 continue  # most likely the issue date
