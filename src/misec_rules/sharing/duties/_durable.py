@@ -136,7 +136,7 @@ Pair = tuple[dict[str, Any], dict[str, Any]]
 
 
 class PairEngine:
-    """Finds (finding, case) fact pairs about one subject with different agencies.
+    """Finds (finding, case) fact pairs about one subject from different agencies.
 
     Facts are flat JSON objects with keys ``t`` (``finding`` or ``case``),
     ``agency``, ``v`` (a finding's category, a case's type) and anything else
@@ -191,9 +191,11 @@ class PairEngine:
         self.loads = 0
 
         rules: dict[str, dict[str, Any]] = {}
-        case_cond = {
-            "$and": [{"t": "case"}, {"$neq": {"agency": {"f": "agency"}}}],
-        }
+        # no test across the two facts (such as agency != f.agency) inside the
+        # engine: its beta-join expressions read freed memory once sessions have
+        # been deleted and rebuilt (segfault in reduceExpressionSequence); the
+        # agencies are compared in Python instead.
+        case_cond: dict[str, Any] = {"t": "case"}
         if categories is None:
             rules["pair"] = {
                 "all": [{"f": {"t": "finding"}}, {"k": case_cond}],
@@ -229,13 +231,19 @@ class PairEngine:
     # -- actions (run inside our own engine calls, under the lock) ----------------
 
     def _on_pair(self, c: Any) -> None:
+        # durable_rules would swallow an exception into the session state: keep it
         try:
             if self._current is not None:
                 self._current.fired = True
-            if not self._suppress:
-                self._pairs.append((dict(c.f._d), dict(c.k._d)))
+            self._record(dict(c.f._d), dict(c.k._d))
         except BaseException as exc:
             self._error = exc
+
+    def _record(self, finding: dict[str, Any], case: dict[str, Any]) -> None:
+        if not self._suppress and finding.get("agency") != case.get("agency"):
+            finding.pop("sid", None)
+            case.pop("sid", None)
+            self._pairs.append((finding, case))
 
     def _on_never(self, c: Any) -> None:  # pragma: no cover - the join never completes
         self._error = EngineError("catch-all rule fired")
