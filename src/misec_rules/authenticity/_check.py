@@ -87,8 +87,12 @@ def _read(
         return mrz, polygon, None, None
     try:
         reading = read_mrz(img, engine=engine, reference_date=reference_date)
-    except MisecError as exc:
-        return None, None, finding("mrz.unreadable", Severity.INFO, f"MRZ not read: {exc}"), None
+    except ImageError:
+        raise
+    except (MisecError, ValueError) as exc:
+        # the reader failed on this image: report it, judge the pixels anyway
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        return None, None, finding("mrz.unreadable", Severity.INFO, f"MRZ not read: {reason}"), None
     poly = reading.polygon
     if not reading.ok or reading.mrz is None:
         err = reading.error or "no MRZ found"
