@@ -16,8 +16,9 @@ tesseract processes it starts), overall and per degradation.
 
 ``passporteye`` is PassportEye's locate and OCR with this project's parse and
 check-digit repair; ``passporteye-stock`` is PassportEye's own result: its raw
-text and its own ``valid`` flag (both come from the same PassportEye call, so
-they share its time).
+text and its own ``valid`` flag.  Both come from one PassportEye call per
+image (the same code ``read_mrz(engine="passporteye")`` runs), so they share
+its time.
 
 When ../shared/specimens exists it also reports on how many real specimen
 images an MRZ is found and on how many it is fully valid, per engine.
@@ -47,7 +48,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import contextlib
 
 from misec_rules.errors import MisecError
-from misec_rules.mrz import MRZ, parse_mrz
+from misec_rules.mrz import MRZ, parse_mrz, repair_mrz
 from misec_rules.vision import load_image, read_mrz
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,37 +110,57 @@ def generate(out: Path, count: int, seed: int) -> list[dict[str, Any]]:
     return [json.loads(line) for line in truth.open()]
 
 
-def stock_passporteye(path: Path) -> tuple[list[str] | None, bool]:
-    """PassportEye's own read: raw lines and its valid flag (stock setup)."""
-    from passporteye import read_mrz as pe_read
+_PE_CACHE: dict[str, tuple[list[str] | None, bool, float]] = {}
 
-    try:
-        res = pe_read(str(path))
-    except Exception:  # PassportEye's failures count as no read
-        return None, False
-    finally:
-        pass
-    if res is None:
-        return None, False
-    text = str(res.aux.get("text", ""))
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines or None, bool(res.valid)
+
+def passporteye_once(path: Path) -> tuple[list[str] | None, bool, float]:
+    """PassportEye's stock read_mrz on one image: raw lines, its valid flag, CPU s.
+
+    One call serves both ``passporteye-stock`` and ``passporteye`` (same locate
+    and OCR; the latter adds this project's parse and repair), so it is cached.
+    """
+    key = str(path)
+    if key not in _PE_CACHE:
+        from passporteye import read_mrz as pe_read
+
+        t0 = cpu()
+        try:
+            res = pe_read(str(path))
+        except Exception:  # PassportEye's failures count as no read
+            res = None
+        lines: list[str] | None = None
+        valid = False
+        if res is not None:
+            text = str(res.aux.get("text", ""))
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()] or None
+            valid = bool(res.valid)
+        del res
+        gc.collect()
+        _PE_CACHE[key] = (lines, valid, cpu() - t0)
+    return _PE_CACHE[key]
 
 
 def run_engine(engine: str, path: Path) -> tuple[MRZ | None, list[str] | None, bool, float]:
     """(parsed MRZ or None, lines, claims valid, CPU seconds) for one image."""
-    t0 = cpu()
-    if engine == "passporteye-stock":
-        lines, valid = stock_passporteye(path)
-        gc.collect()
-        secs = cpu() - t0
+    if engine in ("passporteye-stock", "passporteye"):
+        lines, valid, secs = passporteye_once(path)
         mrz = None
         if lines:
             try:
-                mrz = parse_mrz(lines, reference_date=REFERENCE)
+                if engine == "passporteye":
+                    t0 = cpu()
+                    mrz = repair_mrz(lines, reference_date=REFERENCE)
+                    secs += cpu() - t0
+                    valid = mrz.valid
+                else:
+                    mrz = parse_mrz(lines, reference_date=REFERENCE)
             except MisecError:
                 mrz = None
+                valid = valid if engine == "passporteye-stock" else False
+        if engine == "passporteye":
+            lines = list(mrz.lines) if mrz is not None else None
         return mrz, lines, valid, secs
+    t0 = cpu()
     try:
         r = read_mrz(path, engine=engine, reference_date=REFERENCE)
     except MisecError:

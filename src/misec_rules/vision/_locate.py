@@ -144,9 +144,10 @@ def to_gray(image: NDArray[np.uint8], /) -> Gray:
     if image.ndim == 2:
         return image.copy()
     lum = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    mx = image.max(axis=2)
+    b, g, r = cv2.split(image)
+    mx = cv2.max(cv2.max(b, g), r)
     # Ink is dark in every channel; a colour ground is bright in at least one.
-    out = (lum.astype(np.uint16) + mx.astype(np.uint16)) // 2
+    out = cv2.addWeighted(lum, 0.5, mx, 0.5, 0.0)
     return np.asarray(out, dtype=np.uint8)
 
 
@@ -154,7 +155,7 @@ def _work_copy(gray: Gray) -> tuple[Gray, float]:
     """``gray`` resized so its longer side is WORK_SIDE; returns it and the scale back."""
     h, w = gray.shape[:2]
     s = WORK_SIDE / max(h, w)
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    interp = cv2.INTER_AREA if s < 0.6 else cv2.INTER_LINEAR
     small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
     return np.asarray(small, dtype=np.uint8), 1.0 / s
 
@@ -430,7 +431,8 @@ def cut_lines(gray: Gray, band: Band, /) -> list[Gray]:
         ux, uy = _unit(t)
         nx, ny = -uy, ux
         half_h = t.thickness * 0.85 * s
-        pad = band.pitch * 1.2 * s
+        own_pitch = t.length / t.chars if t.chars > 0 else band.pitch
+        pad = max(band.pitch, min(own_pitch, 2 * band.pitch)) * 1.2 * s
         x0, y0 = t.p0[0] * s - ux * pad, t.p0[1] * s - uy * pad
         x1, y1 = t.p1[0] * s + ux * pad, t.p1[1] * s + uy * pad
         src = np.array(
@@ -521,6 +523,16 @@ def split_cells(
         density = ink(strip)
     mid = density[int(LINE_HEIGHT * 0.15) : int(LINE_HEIGHT * 0.85)]
     cols = mid.mean(axis=0).astype(np.float64)
+    # Columns with ink well above and below the text row are not characters
+    # (a page edge, a fold, a frame line): leave them out of the profile.
+    band = max(2, int(LINE_HEIGHT * 0.1))
+    outer = np.minimum(density[:band].mean(axis=0), density[-band:].mean(axis=0))
+    tall = outer > 0.3
+    if tall.any():
+        tall = np.convolve(tall.astype(np.float64), np.ones(5), mode="same") > 0
+        cols = np.where(tall, 0.0, cols)
+    # background print (guilloche) leaves a floor of ink everywhere
+    cols = np.clip(cols - float(np.percentile(cols, 20)), 0.0, None)
     w = cols.size
     if w < n or float(cols.max()) <= 0:
         p = w / n

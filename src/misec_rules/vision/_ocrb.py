@@ -47,6 +47,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
 """The MRZ character set, in the classifier's class order."""
 
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
+_SHIFT_MARGIN = 3.0  # nats a one-cell shift must gain to be taken
 CELL_H = 24
 CELL_W = 18
 _MODEL_FILE = "ocrb_model.npz"
@@ -160,8 +161,16 @@ def read_line(strip: Gray, n: int, /, *, model: OcrbModel | None = None, top: in
     t = tighten(strip)
     density = ink(t)
     cells, pitch = split_cells(t, n, density=density)
-    probs = m.predict(cell_features(t, cells, density=density))
-    return decode(probs, pitch, top=top)
+    # one more cell on each side: clutter touching a line's end can shift the
+    # cells by one, which the classifier notices (a junk cell reads badly)
+    wide = [(cells[0][0] - pitch, cells[0][0]), *cells, (cells[-1][1], cells[-1][1] + pitch)]
+    allp = m.predict(cell_features(t, wide, density=density))
+    logp = np.log(np.maximum(allp.max(axis=1), 1e-6))
+    scores = [float(logp[k : k + n].sum()) for k in range(3)]
+    k = 1
+    if max(scores[0], scores[2]) > scores[1] + _SHIFT_MARGIN:
+        k = 0 if scores[0] > scores[2] else 2
+    return decode(allp[k : k + n], pitch, top=top)
 
 
 def decode(

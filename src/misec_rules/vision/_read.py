@@ -65,6 +65,8 @@ _T = TypeVar("_T")
 
 # A line is sent to Tesseract by `auto` when a character is below this.
 _LOW_CONF = 0.55
+# How much better (mean log-probability per character) a 180-degree read must be.
+_FLIP_MARGIN = 0.1
 # A band whose best orientation reads this badly is not an MRZ.
 _MIN_MEAN_LOG_PROB = -1.2
 
@@ -195,18 +197,21 @@ def _orient(
             lengths = [44]
     model = _ocrb.load_model()
     poly = band.polygon()
-    best: tuple[float, bool, int, _ocrb.LineRead] | None = None
-    for flipped in (False, True):
-        first = np.ascontiguousarray(strips[-1][::-1, ::-1]) if flipped else strips[0]
-        for n in lengths:
-            r = _ocrb.read_line(first, n, model=model)
-            if best is None or r.mean_log_prob > best[0]:
-                best = (r.mean_log_prob, flipped, n, r)
+    upside = [np.ascontiguousarray(s[::-1, ::-1]) for s in reversed(strips)]
+    best: tuple[float, bool, int, list[_ocrb.LineRead]] | None = None
+    for n in lengths:
+        for flipped in (False, True):
+            ss = upside if flipped else strips
+            reads = [_ocrb.read_line(s, n, model=model) for s in ss]
+            score = float(np.mean([r.mean_log_prob for r in reads]))
+            # documents are far more often upright: a flip must read clearly better
+            score -= _FLIP_MARGIN if flipped else 0.0
+            if best is None or score > best[0]:
+                best = (score, flipped, n, reads)
     if best is None:
         return None
-    _, flipped, n, first_read = best
-    ss = [np.ascontiguousarray(s[::-1, ::-1]) for s in reversed(strips)] if flipped else strips
-    reads = [first_read] + [_ocrb.read_line(s, n, model=model) for s in ss[1:]]
+    _, flipped, n, reads = best
+    ss = upside if flipped else strips
     reads = _constrain(reads, n)
     p = poly[[2, 3, 0, 1]] if flipped else poly
     pts = _unturn_points(p, quarter, shape)
