@@ -166,3 +166,15 @@ def test_repair_junk_only_raises_mrz_error(lines: list[str], cands: Any) -> None
     assert len(m.lines) == len(lines)
     for r in m.repairs:
         assert m.lines[r.line - 1][r.column - 1] == r.corrected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    JUNK, st.one_of(st.none(), st.dictionaries(st.integers(), st.text()), st.text(), st.integers())
+)
+def test_repair_any_junk_only_raises_mrz_error(junk: Any, cands: Any) -> None:
+    try:
+        m = repair_mrz(junk, candidates=cands, reference_date=REF)
+    except MRZError:
+        return
+    assert m.format in FORMATS

@@ -198,3 +198,25 @@ def test_digit_misread_as_other_digit_is_not_guessed() -> None:
     assert m.repairs == []
     assert not m.valid
     assert "repair_ambiguous" in m.warning_codes
+
+
+def test_unlikely_candidate_is_not_used_even_if_it_fits() -> None:
+    """An engine alternative far less likely than what it read is not tried, even when
+    it happens to satisfy the check digits (that would be a fit by chance)."""
+    read = [GOOD[0], _put(GOOD[1], 9, "5")]  # 3 -> 5: no confusable brings it back
+    fits = []
+    for col in range(1, 10):
+        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            trial = [GOOD[0], _put(read[1], col, ch)]
+            if trial != [GOOD[0], read[1]] and parse_mrz(trial, reference_date=REF).valid:
+                fits.append((col, ch))
+    assert fits, "some single change must satisfy both checks by chance"
+    col, ch = next((c, x) for c, x in fits if c != 9)
+    cands: list[list[list[tuple[str, float]] | None]] = [[None] * 44, [None] * 44]
+    cands[1][col - 1] = [(read[1][col - 1], 0.97), (ch, 0.03)]
+    m = repair_mrz(read, candidates=cands, reference_date=REF)
+    assert m.repairs == []
+    assert not m.valid
+    cands[1][col - 1] = [(read[1][col - 1], 0.6), (ch, 0.4)]
+    m = repair_mrz(read, candidates=cands, reference_date=REF)
+    assert [(r.column, r.corrected) for r in m.repairs] == [(col, ch)]  # the engine vouched

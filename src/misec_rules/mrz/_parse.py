@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from operator import mul
 
 from misec_rules.errors import InvalidCharacter, InvalidLength, MRZError, UnknownFormat
 from misec_rules.mrz._checkdigit import VALUES, check_value, show_char
@@ -287,22 +286,30 @@ class _Plan:
         self.optc = at("optional_data_check")
         self.opt2 = span("optional_data_2") if "optional_data_2" in fmt.by_name else None
         self.comp = at("composite_check")
-        # the composite check digit as per-line weight vectors (0 outside its spans)
-        weights = [[0] * fmt.length for _ in range(fmt.lines)]
+        # the composite's spans with the weights of their residue classes: the
+        # weighted sum of a span is w0 * sum(v[a::3]) + w1 * sum(v[a+1::3]) + ...
+        pieces = []
         k = 0
         for ln, a, b in fmt.composite:
-            for col in range(a, b):
-                weights[ln][col] = (7, 3, 1)[k % 3]
-                k += 1
-        self.comp_weights = tuple((ln, tuple(row)) for ln, row in enumerate(weights) if any(row))
+            w = tuple((7, 3, 1)[(k + r) % 3] for r in range(3))
+            pieces.append((ln, a, a + 1, a + 2, b, w[0], w[1], w[2]))
+            k += b - a
+        self.comp_weights = tuple(pieces)
         # ICAO 9303 Part 5 4.2.2 note j and Part 6 4.2.2 note j: a document number
         # longer than 9 characters continues in the optional data.
         self.overflow = fmt.name in ("TD1", "TD2")
 
 
 _PLANS = {name: _Plan(fmt) for name, fmt in FORMATS.items()}
-_W = (7, 3, 1) * 20
 _TBL = bytes(VALUES.get(chr(i), 0) for i in range(256))
+_CHECKS: dict[tuple[bool | None, ...], Checks] = {}
+
+
+def _wsum(v: bytes, a: int, e: int) -> int:
+    """The 7-3-1 weighted sum of the character values ``v[a:e]``."""
+    return 7 * sum(v[a:e:3]) + 3 * sum(v[a + 1 : e : 3]) + sum(v[a + 2 : e : 3])
+
+
 _HAS_DIGIT = re.compile(r"[0-9]").search
 
 
@@ -544,7 +551,7 @@ def parse_lines(
     """
     p = _PLANS[fmt.name]
     ref = reference_date if reference_date is not None else date.today()
-    w: list[MRZWarning] = list(warnings)
+    w: list[MRZWarning] = list(warnings) if warnings else []
     known = _known()
     # only lines 1 and 2 hold checked data, in every format
     vals = (lines[0].encode("ascii").translate(_TBL), lines[1].encode("ascii").translate(_TBL))
@@ -580,7 +587,7 @@ def parse_lines(
     o_ln, o_a, o_b = p.opt
     opt_raw = lines[o_ln][o_a:o_b]
     if "0" <= ch <= "9":
-        doc_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
+        doc_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
         document_number = number.strip("<")
         optional_data = opt_raw.strip("<")
     else:
@@ -602,7 +609,7 @@ def parse_lines(
         if birth is None:
             _invalid_date(raw, p.fields["birth_date"], w)
         if "0" <= ch <= "9":
-            birth_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
+            birth_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
         else:
             birth_ok = _date_check(raw, ch, True, p.fields["birth_date_check"], w)
     else:
@@ -632,7 +639,7 @@ def parse_lines(
         if expiry is None:
             _invalid_date(raw, p.fields["expiry_date"], w)
         if "0" <= ch <= "9":
-            expiry_ok = sum(map(mul, vals[ln][a:b], _W)) % 10 == ord(ch) - 48
+            expiry_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
         else:
             expiry_ok = _date_check(raw, ch, True, p.fields["expiry_date_check"], w)
     else:
@@ -655,7 +662,7 @@ def parse_lines(
         ln, col = p.optc
         ch = lines[ln][col]
         if "0" <= ch <= "9":
-            optional_ok = sum(map(mul, vals[o_ln][o_a:o_b], _W)) % 10 == ord(ch) - 48
+            optional_ok = _wsum(vals[o_ln], o_a, o_b) % 10 == ord(ch) - 48
         elif ch == "<":
             optional_ok = opt_raw == "<" * len(opt_raw)
             if not optional_ok:
@@ -673,8 +680,9 @@ def parse_lines(
         ln, col = p.comp
         ch = lines[ln][col]
         total = 0
-        for cl, weights in p.comp_weights:
-            total += sum(map(mul, vals[cl], weights))
+        for cl, a0, a1, a2, e, w0, w1, w2 in p.comp_weights:
+            v = vals[cl]
+            total += w0 * sum(v[a0:e:3]) + w1 * sum(v[a1:e:3]) + w2 * sum(v[a2:e:3])
         if "0" <= ch <= "9":
             composite_ok = total % 10 == ord(ch) - 48
         else:
@@ -686,16 +694,16 @@ def parse_lines(
     raw = lines[ln][a:b]
     surname, given_names = _name(raw, p.fields["name"], w)
 
-    checks = fast_construct(
-        Checks,
-        {
-            "document_number": doc_ok,
-            "birth_date": birth_ok,
-            "expiry_date": expiry_ok,
-            "optional_data": optional_ok,
-            "composite": composite_ok,
-        },
-    )
+    key = (doc_ok, birth_ok, expiry_ok, optional_ok, composite_ok)
+    checks = _CHECKS.get(key)
+    if checks is None:  # frozen, so one instance per combination is shared
+        checks = _CHECKS[key] = Checks(
+            document_number=doc_ok,
+            birth_date=birth_ok,
+            expiry_date=expiry_ok,
+            optional_data=optional_ok,
+            composite=composite_ok,
+        )
     valid = (
         doc_ok and birth_ok and expiry_ok and optional_ok is not False and composite_ok is not False
     )

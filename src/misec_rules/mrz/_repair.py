@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from itertools import combinations, product
 
-from misec_rules.errors import InvalidCharacter, InvalidLength
+from misec_rules.errors import InvalidCharacter, InvalidLength, MRZError
 from misec_rules.mrz._checkdigit import VALUES, check_value, show_char
 from misec_rules.mrz._countries import _known
 from misec_rules.mrz._formats import ALLOWED, DIGITS, FORMATS, LETTERS, Field, Format
@@ -57,6 +57,9 @@ MAX_CHANGES = 3
 #: The most candidate corrections the search evaluates before giving up (junk input
 #: with many unread characters would otherwise take long).
 SEARCH_BUDGET = 200_000
+#: An OCR candidate is tried where the read character is allowed only when the engine
+#: gives it at least this fraction of the read character's probability.
+CANDIDATE_MIN_RATIO = 0.1
 #: When several smallest corrections fit, the best by candidate probability wins
 #: only if it is at least this many times likelier than the next.
 TIE_BREAK_RATIO = 10.0
@@ -146,12 +149,18 @@ class _Work:
             if row is None:
                 return []
             cell = row[col]
-        except (IndexError, TypeError):
+        except (LookupError, TypeError):
             return []
         out: list[tuple[str, float]] = []
         if cell is None:
             return out
-        for item in cell:
+        if isinstance(cell, str | bytes):
+            return out
+        try:
+            items = list(cell)
+        except TypeError:
+            return out
+        for item in items:
             try:
                 ch, prob = item
                 ch = str(ch).upper()
@@ -173,7 +182,18 @@ class _Work:
 
 
 def _lines_in(lines: Sequence[str] | str) -> list[str]:
-    raw = lines.splitlines() if isinstance(lines, str) else list(lines)
+    if isinstance(lines, str):
+        if len(lines) > 10_000:
+            raise InvalidLength(f"input of {len(lines)} characters is too long to be one mrz")
+        raw: list[object] = list(lines.splitlines())
+    elif isinstance(lines, Sequence) and len(lines) <= 50:
+        raw = list(lines)
+    elif isinstance(lines, Sequence):
+        raise InvalidLength(f"expected 2 or 3 mrz lines, got {len(lines)}")
+    else:
+        raise MRZError(
+            f"mrz lines must be a string or a sequence of lines, not `{type(lines).__name__}`"
+        )
     out: list[str] = []
     for i, item in enumerate(raw):
         if not isinstance(item, str):
@@ -498,9 +518,16 @@ def _options(work: _Work, pos: Pos, kind_allowed: frozenset[str]) -> tuple[list[
     read = work.get(pos)
     forced = read not in kind_allowed
     out: list[str] = []
-    for ch, _p in work.candidates(pos):
-        if ch in kind_allowed and ch != read and ch not in out:
-            out.append(ch)
+    cands = work.candidates(pos)
+    if cands:
+        p_read = dict(cands).get(read, max(p for _c, p in cands))
+        # an alternative the engine itself finds unlikely is not a candidate (else,
+        # with alternatives at every position, some unlikely one would fit the check
+        # digits by chance)
+        for ch, p in cands:
+            likely = forced or p >= CANDIDATE_MIN_RATIO * p_read
+            if likely and ch in kind_allowed and ch != read and ch not in out:
+                out.append(ch)
     if read == _UNKNOWN and not out:
         out = sorted(kind_allowed - {"<"}) if kind_allowed != frozenset("<") else ["<"]
     if forced:
