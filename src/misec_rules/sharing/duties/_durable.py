@@ -22,10 +22,13 @@ measured on this machine (see docs/duties.md) is handled here:
 * **exceptions in actions are swallowed into the session state** -- our
   handler catches them and they are re-raised as :class:`DutyError` naming the
   event id;
-* **a silent hang at 512 or more literals on one attribute** -- rule
-  definitions are checked before they reach the engine; an ``$or`` of literals
-  on one attribute is split into rules of at most :data:`LITERAL_CHUNK`
-  literals, anything else with 512 or more is refused.
+* **a silent hang at 512 or more literals on one attribute** (summed over the
+  whole ruleset: two rules of 256 hang too) -- every definition is checked
+  before it reaches the engine and refused with an error; the category
+  prefilter is left to Python when it would need that many literals;
+* **a segfault in beta joins that compare two facts' attributes** once
+  sessions have been deleted and rebuilt -- the join has no cross-fact test;
+  agencies are compared in Python.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from durable import engine as _dr_engine
@@ -42,18 +45,15 @@ from durable import engine as _dr_engine
 from misec_rules.errors import DutyError, EngineError
 
 __all__ = [
-    "LITERAL_CHUNK",
     "LITERAL_LIMIT",
     "MAX_LIVE_SESSIONS",
     "PairEngine",
     "check_literals",
-    "split_literal_rules",
+    "literal_budget",
 ]
 
 #: durable_rules hangs once one attribute is tested against this many literals.
 LITERAL_LIMIT = 512
-#: Size of the chunks an ``$or`` of literals is split into.
-LITERAL_CHUNK = 256
 #: durable_rules refuses (``MemoryError``) the 1,025th live session id; stay well below.
 MAX_LIVE_SESSIONS = 1000
 
@@ -83,46 +83,42 @@ def _literal_counts(expr: Any, counts: dict[str, int]) -> None:
                 counts[key] = counts.get(key, 0) + 1
 
 
-def check_literals(name: str, rule: Mapping[str, Any]) -> None:
-    """Refuse a rule that tests one attribute against too many literals.
+def check_literals(rules: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a ruleset that tests one attribute against too many literals.
+
+    durable_rules hangs (no error, no return) once the literals one attribute
+    is compared with reach :data:`LITERAL_LIMIT` across the whole ruleset:
+    two rules of 256 hang as surely as one of 512, so the count is summed
+    over every rule and condition.
 
     Raises
     ------
     EngineError
-        Some attribute is compared with :data:`LITERAL_LIMIT` or more literals
-        in one condition (durable_rules would hang without an error).
+        Some attribute is compared with 512 or more literals in total.
     """
-    for op in ("all", "any"):
-        for cond in rule.get(op, []):
-            for alias, expr in cond.items():
-                counts: dict[str, int] = {}
-                _literal_counts(expr, counts)
-                for attr, n in counts.items():
-                    if n >= LITERAL_LIMIT:
-                        raise EngineError(
-                            f"rule `{name}` tests `{alias}.{attr}` against {n} literals; "
-                            f"durable_rules hangs at {LITERAL_LIMIT} or more, split the rule"
-                        )
+    counts: dict[str, int] = {}
+    for rule in rules.values():
+        for op in ("all", "any"):
+            for cond in rule.get(op, []):
+                for expr in cond.values():
+                    _literal_counts(expr, counts)
+    for attr, n in sorted(counts.items()):
+        if n >= LITERAL_LIMIT:
+            raise EngineError(
+                f"rules test attribute `{attr}` against {n} literals in all; durable_rules "
+                f"hangs at {LITERAL_LIMIT} or more in one ruleset, test it in Python instead"
+            )
 
 
-def split_literal_rules(
-    name: str, make_rule: Callable[[Sequence[Any]], dict[str, Any]], literals: Sequence[Any]
-) -> dict[str, dict[str, Any]]:
-    """Build one rule per chunk of ``literals`` so no rule reaches the hang.
-
-    ``make_rule(chunk)`` returns a rule definition that tests an attribute
-    against the literals in ``chunk`` (an ``$or``); the rules are named
-    ``name``, ``name#1``, ... and each is checked with :func:`check_literals`.
-    A fact matches at most one chunk, so splitting never fires an action twice.
-    """
-    unique = list(dict.fromkeys(literals))
-    out: dict[str, dict[str, Any]] = {}
-    for i in range(0, max(len(unique), 1), LITERAL_CHUNK):
-        rule_name = name if i == 0 else f"{name}#{i // LITERAL_CHUNK}"
-        rule = make_rule(unique[i : i + LITERAL_CHUNK])
-        check_literals(rule_name, rule)
-        out[rule_name] = rule
-    return out
+def literal_budget(rules: Mapping[str, Mapping[str, Any]], attr: str) -> int:
+    """How many more literals ``attr`` may be tested against before the hang."""
+    counts: dict[str, int] = {}
+    for rule in rules.values():
+        for op in ("all", "any"):
+            for cond in rule.get(op, []):
+                for expr in cond.values():
+                    _literal_counts(expr, counts)
+    return LITERAL_LIMIT - 1 - counts.get(attr, 0)
 
 
 class _Session:
@@ -196,22 +192,6 @@ class PairEngine:
         # been deleted and rebuilt (segfault in reduceExpressionSequence); the
         # agencies are compared in Python instead.
         case_cond: dict[str, Any] = {"t": "case"}
-        if categories is None:
-            rules["pair"] = {
-                "all": [{"f": {"t": "finding"}}, {"k": case_cond}],
-                "run": self._on_pair,
-            }
-        else:
-
-            def make(chunk: Sequence[Any]) -> dict[str, Any]:
-                finding: dict[str, Any] = {
-                    "$and": [{"t": "finding"}, {"$or": [{"v": c} for c in chunk]}]
-                }
-                return {"all": [{"f": finding}, {"k": dict(case_cond)}], "run": self._on_pair}
-
-            cats = sorted(set(categories))
-            if cats:
-                rules.update(split_literal_rules("pair", make, cats))
         # catch-all: accepts every fact (so nothing raises MessageNotHandled) but
         # its join can never complete, so it never fires.
         rules["catch_all"] = {
@@ -220,8 +200,18 @@ class PairEngine:
         }
         # a no-op action, fired before deleting a session in which nothing fired
         rules["open_mark"] = {"all": [{"m": {"t": _OPEN_MARK}}], "run": self._on_mark}
-        for rule_name, rule in rules.items():
-            check_literals(rule_name, rule)
+        finding: dict[str, Any] = {"t": "finding"}
+        self._categories = frozenset(categories) if categories is not None else None
+        self.prefilter_in_engine = False
+        if self._categories is not None:
+            cats = sorted(self._categories)
+            if len(cats) <= literal_budget(rules, "v"):
+                # the categories worth pairing, tested inside the engine
+                finding = {"$and": [{"t": "finding"}, {"$or": [{"v": c} for c in cats]}]}
+                self.prefilter_in_engine = True
+            # else: too many literals for durable_rules; _record filters them
+        rules["pair"] = {"all": [{"f": finding}, {"k": case_cond}], "run": self._on_pair}
+        check_literals(rules)
         self._host = _QuietHost()
         try:
             self._host.register_rulesets({self.name: rules})
@@ -240,10 +230,13 @@ class PairEngine:
             self._error = exc
 
     def _record(self, finding: dict[str, Any], case: dict[str, Any]) -> None:
-        if not self._suppress and finding.get("agency") != case.get("agency"):
-            finding.pop("sid", None)
-            case.pop("sid", None)
-            self._pairs.append((finding, case))
+        if self._suppress or finding.get("agency") == case.get("agency"):
+            return
+        if self._categories is not None and finding.get("v") not in self._categories:
+            return
+        finding.pop("sid", None)
+        case.pop("sid", None)
+        self._pairs.append((finding, case))
 
     def _on_never(self, c: Any) -> None:  # pragma: no cover - the join never completes
         self._error = EngineError("catch-all rule fired")
