@@ -99,7 +99,8 @@ class IntegrityConfig(_Strict):
     copy_move_min_side: float = Field(default=0.06, gt=0, le=1)
     recapture_max_peak: float = Field(default=14.0, gt=0)
     grey_max_chroma: float = Field(default=2.5, ge=0)
-    portrait_max_seam_ratio: float = Field(default=6.0, gt=0)
+    portrait_max_seam_ratio: float = Field(default=3.0, gt=0)
+    portrait_min_char_height_px: float = Field(default=22.0, ge=0)
     editors: list[str] = Field(
         default_factory=lambda: [
             "photoshop",
