@@ -183,3 +183,36 @@ def test_html_report_embeds_image_mrz_and_findings(tmp_path: Path) -> None:
     assert s.truth.mrz[0].replace("<", "&lt;") in html
     for f in report.findings:
         assert f.id in html
+
+
+@pytest.mark.slow
+def test_pasted_portrait_is_found_where_the_mrz_places_it() -> None:
+    report = run("td3_passport", "portrait_swap")
+    f = next(f for f in report.findings if f.id == "integrity.portrait_seam")
+    assert f.severity is Severity.FAIL
+    assert f.evidence["ratio"] > f.evidence["threshold"]
+    genuine = run("td3_passport", "none")
+    assert "integrity.portrait_seam" not in fails(genuine)
+
+
+@pytest.mark.slow
+def test_block_copied_inside_the_page_is_found() -> None:
+    s = make_manipulated("td2_id", "none", seed=5, index=0)
+    page = s.image.copy()
+    viz = s.truth.regions.viz or {}
+    sx, sy = viz["surname"][0] - 10, viz["surname"][1] - 10
+    page[sy + 330 : sy + 530, sx + 420 : sx + 620] = page[sy : sy + 200, sx : sx + 200]
+    data = _jpeg(page, 90)
+    report = check_document(
+        data, mrz=s.truth.mrz, mrz_polygon=s.truth.regions.mrz, reference_date=REF
+    )
+    f = next(f for f in report.findings if f.id == "integrity.copy_move")
+    assert f.evidence["shift"] == [420, 330]
+    tx, ty, tw, th = f.evidence["target"]
+    # the matching print lies inside the pasted block
+    assert sx + 410 <= tx and tx + tw <= sx + 630
+    assert sy + 320 <= ty and ty + th <= sy + 540
+    clean = check_document(
+        _jpeg(s.image, 90), mrz=s.truth.mrz, mrz_polygon=s.truth.regions.mrz, reference_date=REF
+    )
+    assert "integrity.copy_move" not in fails(clean)
