@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--mrz", choices=("read", "truth"), default="read")
     ap.add_argument("--specimens", action="store_true")
+    ap.add_argument("--specimens-every", type=int, default=1, help="take every Nth specimen file")
     ap.add_argument("--json-out", type=Path, default=None)
     args = ap.parse_args()
     ref = date.today()
@@ -183,7 +184,7 @@ def main() -> None:
         else:
             files = sorted(
                 p for p in SPECIMENS.rglob("*") if p.is_file() and p.suffix.lower() != ".md"
-            )
+            )[:: args.specimens_every]
             for p in files:
                 c0 = _cpu()
                 try:
