@@ -421,9 +421,11 @@ class ConditionalPlan:
 
     def evaluate(self, context: Mapping[str, Any], on: date) -> CategoryDecision:
         """Test the conditions and return the (cached) decision for the rules that apply."""
-        applicable: list[Rule] = []
+        key: list[int] = []
         for rule, dated, predicate in self.checks:
-            if dated and not rule.in_force(on):
+            if dated and (
+                on < rule.in_force_from or (rule.in_force_to is not None and on > rule.in_force_to)
+            ):
                 continue
             if predicate is not None:
                 try:
@@ -433,11 +435,14 @@ class ConditionalPlan:
                     return indeterminate_error(self.category, rule, str(exc))
                 except Exception as exc:  # any failure is indeterminate
                     return indeterminate_error(self.category, rule, type(exc).__name__.lower())
-            applicable.append(rule)
-        key = tuple(r.order for r in applicable)
-        hit = self.cache.get(key)
+            key.append(rule.order)
+        applicable = tuple(key)
+        hit = self.cache.get(applicable)
         if hit is None:
-            hit = self.cache[key] = resolve(self.category, applicable)
+            rules = [r for r, _, _ in self.checks if r.order in applicable]
+            if len(self.cache) > 1024:
+                self.cache.clear()
+            hit = self.cache[applicable] = resolve(self.category, rules)
         return hit
 
 

@@ -27,6 +27,9 @@ from misec_rules.sharing._request import SharingRequest, parse_date, parse_reque
 __all__ = ["RulesetRegistry"]
 
 
+_new_decision = tuple.__new__  # builds a Decision without its Python-level __new__
+
+
 class RulesetRegistry:
     """A ruleset's dated versions, compiled, answering sharing requests.
 
@@ -220,7 +223,31 @@ class RulesetRegistry:
                 result = plan.evaluate(context, on)
             else:
                 result = plan  # type: ignore[assignment]
-            return self._combine(version.name, (result,), route, on, version, when)
+            # the single-category case inlined: most requests name one category
+            outcome = result.outcome
+            name = version.name
+            if route is not None and (outcome == "required" or outcome == "permitted"):
+                send_en, send_fi = route.send_en, route.send_fi
+            elif outcome == "required" or outcome == "permitted":
+                send_en = send_fi = ""
+            else:
+                send_en, send_fi = " Do not share.", " Älä luovuta."
+            return _new_decision(
+                Decision,
+                (
+                    outcome,
+                    name,
+                    (result,),
+                    result.rules,
+                    result.legal_basis,
+                    route,
+                    f"Outcome {outcome} under {name} on {when}. {result.explanation_en}{send_en}",
+                    f"Ratkaisu: {_FI_OUTCOME[outcome]} ({name}, {when}). "
+                    f"{result.explanation_fi}{send_fi}",
+                    on,
+                    version,
+                ),
+            )
         results: list[CategoryDecision] = []
         for cat in categories:
             plan = plans.get(cat) if plans is not None else None
