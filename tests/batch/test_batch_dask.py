@@ -70,9 +70,11 @@ def test_missing_dask_names_the_extra(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_unreachable_scheduler_is_an_engine_error(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
+    from misec_rules.batch._dask import DaskExecutor
+    from misec_rules.batch._inputs import iter_documents
     from misec_rules.errors import EngineError
 
     make_docs(tmp_path / "in", 1)
-    with pytest.raises(EngineError, match="cannot reach the dask scheduler"):
-        run_batch(tmp_path / "in", tmp_path / "out", scheduler="tcp://127.0.0.1:9", processor=TagProcessor(),
-                  progress="none")  # fmt: skip
+    ex = DaskExecutor(TagProcessor(), scheduler="tcp://127.0.0.1:9", connect_timeout=2)
+    with pytest.raises(EngineError, match="cannot reach the dask scheduler `tcp://127.0.0.1:9`"):
+        list(ex.map_unordered(iter_documents(tmp_path / "in")))

@@ -264,3 +264,14 @@ def test_processors_that_cannot_reach_the_workers(tmp_path: Path) -> None:
         run_batch(
             tmp_path / "in", tmp_path / "o2", workers=1, processor=BrokenOnLoad(), progress="none"
         )
+
+
+def test_progress_bar_mode_reports_rate_and_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_docs(tmp_path / "in", 2)
+    run_batch(
+        tmp_path / "in", tmp_path / "out", workers=1, processor=TagProcessor(), progress="bar"
+    )
+    err = capsys.readouterr().err
+    assert "2/2" in err and "docs/s" in err and "left" in err
