@@ -76,5 +76,7 @@ def test_unreachable_scheduler_is_an_engine_error(tmp_path: Path) -> None:
 
     make_docs(tmp_path / "in", 1)
     ex = DaskExecutor(TagProcessor(), scheduler="tcp://127.0.0.1:9", connect_timeout=2)
-    with pytest.raises(EngineError, match="cannot reach the dask scheduler `tcp://127.0.0.1:9`"):
+    with pytest.raises(
+        EngineError, match=r"cannot reach the dask scheduler `tcp://127\.0\.0\.1:9`"
+    ):
         list(ex.map_unordered(iter_documents(tmp_path / "in")))
