@@ -551,6 +551,8 @@ def parse_lines(
     """
     p = _PLANS[fmt.name]
     ref = reference_date if reference_date is not None else date.today()
+    century = ref.year - ref.year % 100
+    low = ref.year - 50  # the expiry window: 50 years before to 49 after
     w: list[MRZWarning] = list(warnings) if warnings else []
     known = _known()
     # only lines 1 and 2 hold checked data, in every format
@@ -587,7 +589,10 @@ def parse_lines(
     o_ln, o_a, o_b = p.opt
     opt_raw = lines[o_ln][o_a:o_b]
     if "0" <= ch <= "9":
-        doc_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
+        v = vals[ln]
+        doc_ok = (
+            7 * sum(v[a:b:3]) + 3 * sum(v[a + 1 : b : 3]) + sum(v[a + 2 : b : 3])
+        ) % 10 == ord(ch) - 48
         document_number = number.strip("<")
         optional_data = opt_raw.strip("<")
     else:
@@ -605,11 +610,21 @@ def parse_lines(
     ch = line[p.birthc]
     birth: date | None
     if raw.isdigit():
-        birth = _resolve_birth(int(raw[:2]), int(raw[2:4]), int(raw[4:]), ref)
+        n = int(raw)
+        yy, mm, dd = n // 10000, n // 100 % 100, n % 100
+        try:
+            birth = date(century + yy, mm, dd)
+            if birth > ref:
+                birth = _resolve_birth(yy, mm, dd, ref)
+        except ValueError:
+            birth = _resolve_birth(yy, mm, dd, ref)
         if birth is None:
             _invalid_date(raw, p.fields["birth_date"], w)
         if "0" <= ch <= "9":
-            birth_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
+            v = vals[ln]
+            birth_ok = (
+                7 * sum(v[a:b:3]) + 3 * sum(v[a + 1 : b : 3]) + sum(v[a + 2 : b : 3])
+            ) % 10 == ord(ch) - 48
         else:
             birth_ok = _date_check(raw, ch, True, p.fields["birth_date_check"], w)
     else:
@@ -635,11 +650,19 @@ def parse_lines(
     ch = line[p.expiryc]
     expiry: date | None
     if raw.isdigit():
-        expiry = _resolve_expiry(int(raw[:2]), int(raw[2:4]), int(raw[4:]), ref)
+        n = int(raw)
+        yy, mm, dd = n // 10000, n // 100 % 100, n % 100
+        try:
+            expiry = date(low + (yy - low) % 100, mm, dd)
+        except ValueError:
+            expiry = None
         if expiry is None:
             _invalid_date(raw, p.fields["expiry_date"], w)
         if "0" <= ch <= "9":
-            expiry_ok = _wsum(vals[ln], a, b) % 10 == ord(ch) - 48
+            v = vals[ln]
+            expiry_ok = (
+                7 * sum(v[a:b:3]) + 3 * sum(v[a + 1 : b : 3]) + sum(v[a + 2 : b : 3])
+            ) % 10 == ord(ch) - 48
         else:
             expiry_ok = _date_check(raw, ch, True, p.fields["expiry_date_check"], w)
     else:
