@@ -110,5 +110,18 @@ def test_yaml_tricks_are_rejected(tmp_path: Path) -> None:
     (tmp_path / "ruleset.yaml").write_text(
         base.replace("ruleset: bad", "ruleset: !!python/object:os.system bad"), encoding="utf-8"
     )
-    with pytest.raises(RulesetLoadError, match="malformed yaml"):
+    with pytest.raises(RulesetLoadError, match="could not determine a constructor"):
         load_rulesets(tmp_path)
+
+
+def test_impossible_date_is_a_located_error(tmp_path: Path) -> None:
+    text = (BAD / "good" / "ruleset.yaml").read_text(encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text(
+        text.replace("in_force_from: 2010-01-01\n", "in_force_from: 2010-13-01\n", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesetLoadError) as info:
+        load_rulesets(tmp_path)
+    (err,) = info.value.errors
+    assert "invalid value `2010-13-01`" in err.reason
+    assert err.line == 31 and err.path == "rules[0].in_force_from"

@@ -60,12 +60,26 @@ class LineMap:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml if built
 
 
+def _scalar(node: yaml.ScalarNode, loader: yaml.SafeLoader, path: PathKey, lines: LineMap) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        # e.g. a date-like value that is no date (`2020-13-01`)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__.lower()
+        raise RulesetError(
+            f"invalid value `{node.value}`: {reason}",
+            file=lines.file,
+            line=node.start_mark.line + 1,
+            path=format_path(path) or None,
+        ) from exc
+
+
 def _convert(
     node: yaml.Node, loader: yaml.SafeLoader, path: PathKey, lines: LineMap, seen: set[int]
 ) -> Any:
     lines.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
-        return loader.construct_object(node, deep=True)
+        return _scalar(node, loader, path, lines)
     if id(node) in seen:
         raise lines.error("recursive alias in yaml", path)
     if isinstance(node, yaml.SequenceNode):
@@ -81,7 +95,7 @@ def _convert(
                 raise lines.error("mapping keys must be plain scalars", path)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise lines.error("yaml merge keys (`<<`) are not supported", path)
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(key_node, loader, path, lines)
             if not isinstance(key, str | int | bool) and key is not None:
                 key = str(key_node.value)
             skey = str(key) if not isinstance(key, str) else key
