@@ -37,6 +37,12 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path: Path) -> None:
             processor=TagProcessor(),
             progress="none",
         )
+        with distributed.Client(cluster, set_as_default=False) as client:
+            again = run_batch(
+                tmp_path / "in", tmp_path / "dask2", scheduler=client, processor=TagProcessor(),
+                progress="none",
+            )  # fmt: skip
+        assert again.processed == 7 and again.scheduler == cluster.scheduler_address
     assert remote.scheduler == cluster.scheduler_address
     assert remote.documents == remote.processed == local.processed == 7
     a, b = _by_id(tmp_path / "local"), _by_id(tmp_path / "dask")

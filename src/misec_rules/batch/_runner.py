@@ -94,6 +94,14 @@ def _check_resume(path: Path, conf: dict[str, Any]) -> None:
             )
 
 
+def _scheduler_name(scheduler: Any) -> str | None:
+    """The scheduler's address, whether given as a string or a ``distributed.Client``."""
+    if scheduler is None or isinstance(scheduler, str):
+        return scheduler
+    rpc = getattr(scheduler, "scheduler", None)
+    return str(getattr(rpc, "address", None) or type(scheduler).__name__)
+
+
 def _write_thumbnail(out: Path, rel: str, data: bytes) -> None:
     final = out / rel
     if final.exists():
@@ -323,7 +331,7 @@ def _run_locked(
         seconds=round(time.monotonic() - t0, 3),
         documents_per_second=round(rate, 3),
         workers=n_workers if scheduler is None else 0,
-        scheduler=None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler)),
+        scheduler=_scheduler_name(scheduler),
         resumed=resume,
         torn_line_dropped=torn,
         worker_restarts=int(getattr(executor, "restarts", 0)),
