@@ -169,15 +169,18 @@ def line_mask(small: Gray, pitch: float) -> Gray:
     """Binary mask of text lines for characters of about ``pitch`` working pixels."""
     ch = pitch * 1.0  # OCR-B MRZ characters are about one pitch tall
     k_bh = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(pitch * 1.6), _odd(ch * 1.4)))
-    bh = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, k_bh)
+    # black-hat relative to the local paper brightness, so print in a shadow
+    # counts as much as print in full light
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k_bh).astype(np.float32)
+    bh = (closed - small.astype(np.float32)) / (closed + 24.0) * 255.0
     gx = cv2.Sobel(bh, cv2.CV_32F, 1, 0, ksize=3)
     gx = np.abs(gx)
     hi = float(np.percentile(gx[::3, ::3], 99.5)) or 1.0
     g8 = np.clip(gx * (255.0 / hi), 0, 255).astype(np.uint8)
     k_close = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(pitch * 1.6), _odd(ch * 0.25)))
-    closed = cv2.morphologyEx(g8, cv2.MORPH_CLOSE, k_close)
-    closed = cv2.GaussianBlur(closed, (_odd(pitch * 0.6), _odd(ch * 0.2)), 0)
-    _, th = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    joined = cv2.morphologyEx(g8, cv2.MORPH_CLOSE, k_close)
+    joined = cv2.GaussianBlur(joined, (_odd(pitch * 0.6), _odd(ch * 0.2)), 0)
+    _, th = cv2.threshold(joined, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # Break thin bridges between lines, then close remaining gaps along lines.
     th = cv2.morphologyEx(
         th,
@@ -248,7 +251,7 @@ def _lines_from_mask(mask: Gray, pitch: float, small: Gray) -> list[TextLine]:
         if w < h:
             w, h = h, w
             ang += 90.0
-        if w < 18 * pitch or h < 0.45 * ch or h > 3.0 * ch or w / max(h, 1.0) < 10:
+        if w < 4 * pitch or h < 0.45 * ch or h > 3.0 * ch or w / max(h, 1.0) < 3:
             continue
         a = np.radians(ang)
         ux, uy = float(np.cos(a)), float(np.sin(a))
@@ -265,6 +268,38 @@ def _lines_from_mask(mask: Gray, pitch: float, small: Gray) -> list[TextLine]:
         p1 = (cx + ux * half, cy + uy * half)
         per, chars = _periodicity(small, p0, p1, float(h))
         out.append(TextLine(p0=p0, p1=p1, thickness=float(h), periodicity=per, chars=chars))
+    return out
+
+
+def _merge_fragments(lines: list[TextLine], pitch: float, small: Gray) -> list[TextLine]:
+    """Join pieces of one text row split by glare, a redaction box or a fold."""
+    out = sorted(lines, key=lambda t: t.p0[0])
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(out)):
+            for j in range(len(out)):
+                a, b = out[i], out[j]
+                if i == j or b.p0[0] < a.p0[0]:
+                    continue
+                ux, uy = _unit(a)
+                dx, dy = b.center[0] - a.center[0], b.center[1] - a.center[1]
+                across = abs(-uy * dx + ux * dy)
+                gap = (b.p0[0] - a.p1[0]) * ux + (b.p0[1] - a.p1[1]) * uy
+                t = max(a.thickness, b.thickness)
+                if across > 0.35 * t or abs(a.angle - b.angle) > 4 or gap > 12 * pitch:
+                    continue
+                if gap < -0.5 * min(a.length, b.length):
+                    continue
+                p0, p1 = a.p0, b.p1 if b.p1[0] > a.p1[0] else a.p1
+                per, chars = _periodicity(small, p0, p1, t)
+                joined = TextLine(p0=p0, p1=p1, thickness=t, periodicity=per, chars=chars)
+                out = [x for k, x in enumerate(out) if k not in (i, j)] + [joined]
+                out.sort(key=lambda q: q.p0[0])
+                merged = True
+                break
+            if merged:
+                break
     return out
 
 
@@ -387,7 +422,12 @@ def find_bands(gray: Gray, /, *, max_bands: int = 4) -> list[Band]:
         if any(abs(pitch / t - 1) < 0.2 for t in tried):
             continue
         tried.append(pitch)
-        lines = _lines_from_mask(line_mask(small, pitch), pitch, small)
+        pieces = _lines_from_mask(line_mask(small, pitch), pitch, small)
+        lines = [
+            t
+            for t in _merge_fragments(pieces, pitch, small)
+            if t.length >= 18 * pitch and t.length / t.thickness >= 10
+        ]
         found = _group(lines, pitch, scale)
         bands.extend(found)
         if found:
@@ -560,25 +600,30 @@ def split_cells(
         p_ac = w / (n + 2.4)
     cum = np.concatenate([[0.0], np.cumsum(cols)])
     total = cum[-1]
-    best = (np.inf, p_ac, 0.0)
+    best = (np.inf, p_ac, 0.0, 0.0)
+    steps = np.arange(n + 1, dtype=np.float64)
     for dp in np.linspace(-0.04, 0.04, 17):
         p = p_ac * (1 + dp)
         span = n * p
         if span > w + p:
             continue
         starts = np.arange(-0.5 * p, max(w - span + 0.5 * p, -0.5 * p + 1e-3), p / 10)
-        edges = starts[:, None] + p * np.arange(n + 1)[None, :]
-        idx = np.clip(np.round(edges).astype(int), 0, w - 1)
-        border = cols[idx].sum(axis=1)
-        a = np.clip(np.round(edges[:, 0]).astype(int), 0, w)
-        b = np.clip(np.round(edges[:, -1]).astype(int), 0, w)
-        inside = cum[b] - cum[a]
-        cost = border + 2.0 * (total - inside)
-        if cost.size == 0:
-            continue
-        j = int(np.argmin(cost))
-        if cost[j] < best[0]:
-            best = (float(cost[j]), p, float(starts[j]))
-    _, p, start = best
-    cells = [(start + i * p, start + (i + 1) * p) for i in range(n)]
+        # a quadratic term lets the pitch change along the line (perspective)
+        for q in np.linspace(-0.08, 0.08, 9) * p / n:
+            pos = p * steps + q * steps * (steps - n)
+            edges = starts[:, None] + pos[None, :]
+            idx = np.clip(np.round(edges).astype(int), 0, w - 1)
+            border = cols[idx].sum(axis=1)
+            a = np.clip(np.round(edges[:, 0]).astype(int), 0, w)
+            b = np.clip(np.round(edges[:, -1]).astype(int), 0, w)
+            inside = cum[b] - cum[a]
+            cost = border + 2.0 * (total - inside) + 0.02 * abs(q) * n / p * total
+            if cost.size == 0:
+                continue
+            j = int(np.argmin(cost))
+            if cost[j] < best[0]:
+                best = (float(cost[j]), p, float(starts[j]), float(q))
+    _, p, start, q = best
+    edges_f = start + p * steps + q * steps * (steps - n)
+    cells = [(float(edges_f[i]), float(edges_f[i + 1])) for i in range(n)]
     return cells, p

@@ -65,6 +65,8 @@ _T = TypeVar("_T")
 
 # A line is sent to Tesseract by `auto` when a character is below this.
 _LOW_CONF = 0.55
+# A name character below this confidence is flagged (no check digit protects names).
+_NAME_SURE = 0.9
 # How much better (mean log-probability per character) a 180-degree read must be.
 _FLIP_MARGIN = 0.1
 # A band whose best orientation reads this badly is not an MRZ.
@@ -257,6 +259,9 @@ def _constrain(reads: list[_ocrb.LineRead], n: int) -> list[_ocrb.LineRead]:
             if f.line == i:
                 for c in f.columns():
                     allowed[c] = _KIND_CHARS.get(f.kind, allowed[c])
+        if i == 0 and fmt.document_codes:
+            # the document code's first letter is fixed per format (P, V, or A/C/I)
+            allowed[0] = "".join(sorted(fmt.document_codes))
         out.append(_ocrb.decode(r.probs, r.pitch, allowed=allowed))
     return out
 
@@ -303,26 +308,69 @@ def _name_columns(fmt_name: str) -> list[tuple[int, int]]:
     return [(f.line, c) for c in f.columns()]
 
 
+def _unprotected_columns(fmt_name: str) -> list[tuple[str, int, int]]:
+    """(field, line, column), 0-based, of the fields no check digit covers and
+    whose misreading the check digits cannot reveal: document code, states, sex."""
+    fmt = FORMATS.get(fmt_name)  # type: ignore[call-overload]
+    if fmt is None:
+        return []
+    return [
+        (f.name, f.line, c)
+        for f in fmt.fields
+        if f.kind in ("code", "state", "sex")
+        for c in f.columns()
+    ]
+
+
 def _flag_uncertain_names(mrz: MRZ, confidences: list[list[float]]) -> MRZ:
-    """Add a `repair_name_uncertain` warning for low-confidence name characters."""
-    low = []
-    for li, col in _name_columns(mrz.format):
-        if (
+    """Warn about name and other unprotected characters the recogniser is unsure of.
+
+    Names get ``repair_name_uncertain``; the document code, states and sex get
+    ``repair_unconfirmed``.  No check digit protects them, so a confident
+    misread could otherwise pass as valid.
+    """
+
+    def unsure(li: int, col: int) -> bool:
+        return (
             li < len(confidences)
             and col < len(confidences[li])
-            and confidences[li][col] < _LOW_CONF
-        ):
-            low.append(f"line {li + 1} column {col + 1}")
-    if not low or any(w.code == "repair_name_uncertain" for w in mrz.warnings):
+            and confidences[li][col] < _NAME_SURE
+        )
+
+    low = [
+        f"line {li + 1} column {col + 1}"
+        for li, col in _name_columns(mrz.format)
+        if unsure(li, col)
+    ]
+    other = [
+        f"{name.replace('_', ' ')} at line {li + 1} column {col + 1}"
+        for name, li, col in _unprotected_columns(mrz.format)
+        if unsure(li, col)
+    ]
+    added: list[MRZWarning] = []
+    if low and not any(w.code == "repair_name_uncertain" for w in mrz.warnings):
+        added.append(
+            MRZWarning(
+                code="repair_name_uncertain",
+                message="the reader is unsure of the name at "
+                + ", ".join(low[:5])
+                + (" and more" if len(low) > 5 else "")
+                + "; confirm it against the visual zone",
+            )
+        )
+    if other:
+        added.append(
+            MRZWarning(
+                code="repair_unconfirmed",
+                message="the reader is unsure of the "
+                + ", ".join(other[:4])
+                + (" and more" if len(other) > 4 else "")
+                + "; no check digit confirms it",
+            )
+        )
+    if not added:
         return mrz
-    w = MRZWarning(
-        code="repair_name_uncertain",
-        message="the reader is unsure of the name at "
-        + ", ".join(low[:5])
-        + (" and more" if len(low) > 5 else "")
-        + "; confirm it against the visual zone",
-    )
-    return mrz.model_copy(update={"warnings": [*mrz.warnings, w]})
+    return mrz.model_copy(update={"warnings": [*mrz.warnings, *added]})
 
 
 def _ocr_tesseract(o: _Oriented) -> tuple[list[str], list[list[float]]]:

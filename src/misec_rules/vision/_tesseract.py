@@ -51,7 +51,8 @@ def fix_fillers(text: str, /) -> str:
     fillers; so is a ``K`` or ``KK`` that follows a filler run of two or more
     and is followed by a filler or the end of the line, and the line's tail
     from the first ``<<`` on when it is made only of ``K``, ``<``, ``C``,
-    ``L`` and ``S``.  A single ``K`` that starts or ends a name
+    ``L`` and ``S``, and from the first ``<<<`` on (up to a final check digit
+    or two) when it is made only of those and ``E``.  A single ``K`` that starts or ends a name
     (``ERIK<<ANNA``, ``<<KHALID``) is kept.
     """
     t = re.sub(r"[^A-Z0-9<]", "", text.upper())
@@ -68,6 +69,9 @@ def fix_fillers(text: str, /) -> str:
     m = re.search(r"<<[<KCLS]*$", t)
     if m:
         t = t[: m.start()] + "<" * (len(t) - m.start())
+    # a run of three fillers ends a name (ICAO 9303-3 s4.6), so a tail after one
+    # made of what Tesseract reads in long filler runs is fillers too
+    t = re.sub(r"<<<[<KECLS]*(?=[0-9]{0,2}$)", lambda m: "<" * len(m.group(0)), t)
     return t
 
 
