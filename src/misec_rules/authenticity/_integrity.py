@@ -272,7 +272,7 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
             continue
         side = float(np.sqrt(count))
         # a copied block is two-dimensional; a thin strip is a repeated border or rule
-        if side >= min_side and min(area[2], area[3]) >= 0.5 * min_side:
+        if side >= min_side and min(area[2], area[3]) >= min_side:
             verified.append((side, sx, sy, area, int(counts[k])))
     for side, dx, dy, box, count in sorted(verified, key=lambda v: -v[0]):
         # a periodic background matches itself at twice the shift as well

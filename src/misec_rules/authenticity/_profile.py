@@ -70,6 +70,9 @@ class VizConfig(_Strict):
     ocr_char_height_px: float = Field(
         default=22.0, ge=8, description="page scaled so MRZ characters are this high for OCR"
     )
+    min_fail_confidence: float = Field(
+        default=80.0, ge=0, le=100, description="tesseract word confidence a fail needs"
+    )
     fail_when: list[str] = Field(
         default_factory=lambda: ["document_number", "birth_date", "expiry_date"],
         description="fields whose mismatch is a fail; others give a warning",

@@ -163,7 +163,7 @@ def _month(token: str) -> int | None:
 _NUM = r"[0-9OQDILZSBG]"
 _DAY = r"[0-9][0-9OQDILZSBG]?|[OQDILZSBG][0-9]"
 _RE_DMY_TEXT = re.compile(
-    rf"(?<![0-9A-Z])({_DAY})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
+    rf"(?<![0-9A-Z])({_DAY})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}}(?! ?[0-9]))(?![0-9])"
 )
 _RE_DMY = re.compile(
     rf"(?<![0-9])({_NUM}{{1,2}})[ .\-/]({_NUM}{{1,2}})[ .\-/]({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
@@ -355,7 +355,8 @@ def run(ctx: CheckContext) -> list[Finding]:
     not_found: list[str] = []
 
     def sev(field: str, conf: float) -> Severity:
-        return Severity.FAIL if field in cfg.fail_when and conf >= 40 else Severity.WARNING
+        ok = field in cfg.fail_when and conf >= cfg.min_fail_confidence
+        return Severity.FAIL if ok else Severity.WARNING
 
     # document number
     number = str(mrz_value(ctx.mrz, "document_number") or "")
@@ -366,7 +367,7 @@ def run(ctx: CheckContext) -> list[Finding]:
             matched.append("document_number")
         elif best is not None and 0 < best[0] <= limit:
             swaps = _digit_swaps(best[1], number)
-            severity = sev("document_number", best[3] + (40 if swaps else 0))
+            severity = sev("document_number", best[3]) if swaps else Severity.WARNING
             out.append(
                 finding(
                     "viz.document_number.mismatch",
