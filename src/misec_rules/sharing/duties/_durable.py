@@ -311,6 +311,11 @@ class PairEngine:
 
     # -- public ----------------------------------------------------------------------
 
+    def touch(self, subject: str, event_id: str) -> None:
+        """Make ``subject`` live (reloading its facts) without adding anything."""
+        with self._lock:
+            self._session(subject, event_id)
+
     def assert_fact(self, subject: str, fact: Mapping[str, Any], event_id: str) -> list[Pair]:
         """Add a fact about ``subject``; return the new pairs it completes."""
         with self._lock:

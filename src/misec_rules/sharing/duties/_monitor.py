@@ -10,13 +10,14 @@ share proactively are in the ruleset (rulesets/fi), not here.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["DutyMonitor", "SharingDuty", "add_duration", "read_duties"]
 
 STATUSES = ("raised", "withdrawn", "delivered")
+#: Entries kept in each in-memory decision cache (cleared when full: memory stays bounded).
+_CACHE_SIZE = 4096
 
 
 class _DecisionLike(Protocol):
@@ -52,6 +55,23 @@ _DURATION = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_duration(duration: str) -> tuple[int, timedelta]:
+    m = _DURATION.match(duration)
+    if m is None or duration in ("P", "PT") or duration.endswith("T"):
+        raise ValueError(f"not an ISO 8601 duration `{duration}`")
+    g = {k: v for k, v in m.groupdict().items() if v is not None}
+    months = int(g.get("y", 0)) * 12 + int(g.get("mo", 0))
+    rest = timedelta(
+        weeks=int(g.get("w", 0)),
+        days=int(g.get("d", 0)),
+        hours=int(g.get("h", 0)),
+        minutes=int(g.get("mi", 0)),
+        seconds=float(g.get("s", 0)),
+    )
+    return months, rest
+
+
 def add_duration(start: datetime, duration: str) -> datetime:
     """``start`` plus an ISO 8601 duration (years and months by the calendar).
 
@@ -60,24 +80,14 @@ def add_duration(start: datetime, duration: str) -> datetime:
     ValueError
         ``duration`` is not an ISO 8601 duration such as ``P14D`` or ``PT48H``.
     """
-    m = _DURATION.match(duration)
-    if m is None or duration in ("P", "PT") or duration.endswith("T"):
-        raise ValueError(f"not an ISO 8601 duration `{duration}`")
-    g = {k: v for k, v in m.groupdict().items() if v is not None}
-    months = int(g.get("y", 0)) * 12 + int(g.get("mo", 0))
+    months, rest = _parse_duration(duration)
     out = start
     if months:
         total = out.month - 1 + months
         year, month = out.year + total // 12, total % 12 + 1
         day = min(out.day, calendar.monthrange(year, month)[1])
         out = out.replace(year=year, month=month, day=day)
-    return out + timedelta(
-        weeks=int(g.get("w", 0)),
-        days=int(g.get("d", 0)),
-        hours=int(g.get("h", 0)),
-        minutes=int(g.get("mi", 0)),
-        seconds=float(g.get("s", 0)),
-    )
+    return out + rest
 
 
 def _utc(value: datetime) -> datetime:
@@ -146,34 +156,57 @@ class SharingDuty:
             "idempotency_key": self.idempotency_key,
         }
 
-    def _row(self) -> str:
-        data = self.to_json()
-        data["finding"] = self.finding
-        data["case"] = self.case
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
-    @classmethod
-    def _from_row(cls, text: str) -> SharingDuty:
-        d = json.loads(text)
-        return cls(
-            id=d["id"],
-            status=d["status"],
-            from_=d["from"],
-            to=d["to"],
-            categories=tuple(d["categories"]),
-            subject=d["subject"],
-            legal_basis=tuple(d["legal_basis"]),
-            route=d["route"],
-            due=d["due"],
-            because=tuple(d["because"]),
-            ruleset=d["ruleset"],
-            outcome=d["outcome"],
-            rules=tuple(d["rules"]),
-            purpose=d["purpose"],
-            raised_at=d["raised_at"],
-            finding=d.get("finding", ""),
-            case=d.get("case", ""),
-        )
+_DUTY_COLUMNS = (
+    "id, status, subject, finding, kase, decision, category, purpose, due, because, raised_at"
+)
+
+
+def _duty_from_row(row: Sequence[Any], decision: Mapping[str, Any]) -> SharingDuty:
+    """A duty from its row in the store and the stored decision it was raised under."""
+    duty_id, status, subject, finding, case, _, category, purpose, due, because, raised_at = row
+    return SharingDuty(
+        id=duty_id,
+        status=status,
+        from_=decision["from"],
+        to=decision["to"],
+        categories=(category,),
+        subject=subject,
+        legal_basis=tuple(decision["legal_basis"]),
+        route=decision["route"],
+        due=due,
+        because=tuple(json.loads(because)),
+        ruleset=decision["ruleset"],
+        outcome=decision["outcome"],
+        rules=tuple(decision["rules"]),
+        purpose=purpose,
+        raised_at=raised_at,
+        finding=finding,
+        case=case,
+    )
+
+
+def _select_duties(db: sqlite3.Connection, status: str | None) -> list[SharingDuty]:
+    if status is None:
+        rows = db.execute(f"SELECT {_DUTY_COLUMNS} FROM duties ORDER BY seq").fetchall()
+    else:
+        rows = db.execute(
+            f"SELECT {_DUTY_COLUMNS} FROM duties WHERE status = ? ORDER BY seq", (status,)
+        ).fetchall()
+    return _read_rows(db, rows)
+
+
+def _read_rows(db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> list[SharingDuty]:
+    cache: dict[int, dict[str, Any]] = {}
+    out = []
+    for row in rows:
+        dec_id = row[5]
+        data = cache.get(dec_id)
+        if data is None:
+            found = db.execute("SELECT data FROM decisions WHERE id = ?", (dec_id,)).fetchone()
+            data = cache[dec_id] = json.loads(found[0])
+        out.append(_duty_from_row(row, data))
+    return out
 
 
 # --- the monitor -------------------------------------------------------------------
@@ -184,17 +217,18 @@ CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS facts (
   subject TEXT NOT NULL, ref TEXT NOT NULL, fact TEXT NOT NULL,
   PRIMARY KEY (subject, ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duties (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
-  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS duties_finding ON duties (subject, finding) WHERE status = 'raised';
-CREATE INDEX IF NOT EXISTS duties_case ON duties (subject, kase) WHERE status = 'raised';
-CREATE INDEX IF NOT EXISTS duties_status ON duties (status);
+  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
+  decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
+  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS duties_subject ON duties (subject);
+CREATE INDEX IF NOT EXISTS duties_pending ON duties (seq) WHERE status = 'raised';
 """
 
-_Decided = tuple[
-    bool, str, str, tuple[dict[str, Any], ...], dict[str, Any] | None, tuple[str, ...], str | None
-]
+_Decided = tuple[bool, str | None, int]  # allows sharing, due_within, decision row id
 
 
 def _ref(kind: str, agency: str, key: str) -> str:
@@ -285,6 +319,8 @@ class DutyMonitor:
         self._uncommitted = 0
         self._closed = False
         self._decisions: dict[tuple[str, str, str, str, date], tuple[_Decided, Any]] = {}
+        self._decision_data: dict[int, dict[str, Any]] = {}
+        self._decision_ids: dict[str, int] = {}
         self.stats = {"events": 0, "skipped": 0, "raised": 0, "withdrawn": 0, "delivered": 0}
         try:
             self._db = sqlite3.connect(self.store, check_same_thread=False, isolation_level=None)
@@ -369,18 +405,53 @@ class DutyMonitor:
         data = decision.to_json()
         per = data.get("per_category") or [{}]
         entry = next((c for c in per if c.get("category") == category), per[0])
-        hit = (
-            bool(decision.allows_sharing),
-            str(data.get("outcome")),
-            str(data.get("ruleset")),
-            tuple(entry.get("legal_basis") or data.get("legal_basis") or ()),
-            data.get("route"),
-            tuple(data.get("rules") or ()),
-            entry.get("due_within"),
-        )
-        if len(self._decisions) >= 65536:
+        stored = {
+            "from": src,
+            "to": dst,
+            "outcome": str(data.get("outcome")),
+            "ruleset": str(data.get("ruleset")),
+            "legal_basis": list(entry.get("legal_basis") or data.get("legal_basis") or ()),
+            "route": data.get("route"),
+            "rules": list(data.get("rules") or ()),
+            "due_within": entry.get("due_within"),
+        }
+        dec_id = 0
+        allows = bool(decision.allows_sharing)
+        if allows:
+            # one stored row per distinct content, not per date: the date only
+            # picks the version and the rules, and both are in the key
+            text_key = "\x1f".join(
+                (
+                    src,
+                    dst,
+                    category,
+                    purpose,
+                    stored["ruleset"],
+                    ",".join(stored["rules"]),
+                    str(stored["due_within"]),
+                )
+            )
+            found = self._decision_ids.get(text_key)
+            if found is None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO decisions (key, data) VALUES (?, ?)",
+                    (text_key, json.dumps(stored, ensure_ascii=False, separators=(",", ":"))),
+                )
+                found = self._db.execute(
+                    "SELECT id FROM decisions WHERE key = ?", (text_key,)
+                ).fetchone()[0]
+                if len(self._decision_ids) >= _CACHE_SIZE:
+                    self._decision_ids.clear()
+                self._decision_ids[text_key] = found
+                self._decision_data[found] = stored
+            dec_id = found
+        hit = (allows, stored["due_within"], dec_id)
+        if len(self._decisions) >= _CACHE_SIZE:
             self._decisions.clear()
-        self._decisions[key] = (hit, decision)
+            if len(self._decision_data) >= _CACHE_SIZE:
+                self._decision_data.clear()
+        # keep the Decision object only when the audit log needs it: it is large
+        self._decisions[key] = (hit, decision if self.audit is not None else None)
         return hit, decision
 
     # -- processing -----------------------------------------------------------------
@@ -401,18 +472,23 @@ class DutyMonitor:
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
             db = self._db
-            if db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone():
-                self.stats["skipped"] += 1
-                return []
             db.execute("SAVEPOINT ev")
             try:
+                if db.execute("INSERT OR IGNORE INTO events VALUES (?)", (ev.id,)).rowcount == 0:
+                    db.execute("RELEASE ev")
+                    self.stats["skipped"] += 1
+                    return []
                 changed = self._apply(ev)
-                db.execute("INSERT INTO events VALUES (?)", (ev.id,))
                 db.execute("RELEASE ev")
             except BaseException:
                 db.execute("ROLLBACK TO ev")
                 db.execute("RELEASE ev")
-                self._engine.forget(ev.subject) if ev.subject else None
+                # the store is back where it was: make the engine and caches follow it
+                self._decisions.clear()
+                self._decision_data.clear()
+                self._decision_ids.clear()
+                if ev.subject:
+                    self._engine.forget(ev.subject)
                 raise
             self.stats["events"] += 1
             self._uncommitted += 1
@@ -437,12 +513,8 @@ class DutyMonitor:
             return [duty] if duty is not None else []
         is_case = kind in ("case_opened", "case_closed")
         ref = _ref("case" if is_case else "finding", ev.agency, ev.key)
-        row = self._db.execute(
-            "SELECT fact FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref)
-        ).fetchone()
         if kind in ("case_opened", "finding_recorded"):
-            if row is not None:
-                return []  # already open / standing
+            self._engine.touch(ev.subject, ev.id)  # load the subject before the store changes
             fact = {
                 "t": "case" if is_case else "finding",
                 "agency": ev.agency,
@@ -451,11 +523,15 @@ class DutyMonitor:
                 "eid": ev.id,
                 "at": _utc(ev.at).isoformat(),
             }
-            fact = json.loads(fact_json(fact))
-            pairs = self._engine.assert_fact(ev.subject, fact, ev.id)
-            self._db.execute(
-                "INSERT INTO facts VALUES (?, ?, ?)", (ev.subject, ref, fact_json(fact))
-            )
+            text = fact_json(fact)
+            if (
+                self._db.execute(
+                    "INSERT OR IGNORE INTO facts VALUES (?, ?, ?)", (ev.subject, ref, text)
+                ).rowcount
+                == 0
+            ):
+                return []  # already open / standing
+            pairs = self._engine.assert_fact(ev.subject, json.loads(text), ev.id)
             out = []
             for f, k in pairs:
                 duty = self._raise(ev.subject, f, k)
@@ -463,14 +539,17 @@ class DutyMonitor:
                     out.append(duty)
             return out
         # case_closed / finding_withdrawn
+        row = self._db.execute(
+            "SELECT fact FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref)
+        ).fetchone()
         if row is None:
             return []
-        fact = json.loads(row[0])
-        self._engine.retract_fact(ev.subject, fact, ev.id)
+        self._engine.retract_fact(ev.subject, json.loads(row[0]), ev.id)
         self._db.execute("DELETE FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref))
         column = "kase" if is_case else "finding"
         ids = self._db.execute(
-            f"SELECT id FROM duties WHERE subject = ? AND {column} = ? AND status = 'raised'",
+            f"SELECT id FROM duties INDEXED BY duties_subject "
+            f"WHERE subject = ? AND {column} = ? AND status = 'raised'",
             (ev.subject, ref),
         ).fetchall()
         out = []
@@ -488,7 +567,7 @@ class DutyMonitor:
         later = max(f_at, k_at)
         purpose = PURPOSE_OF_CASE[k["v"]]
         hit, decision = self._decide(f["agency"], k["agency"], f["v"], purpose, later.date())
-        allows, outcome, ruleset, basis, route, rules, due_within = hit
+        allows, due_within, dec_id = hit
         if self.audit is not None:
             request = self._request(f["agency"], k["agency"], f["v"], purpose, later.date())
             self.audit.record_decision(request, decision, subject=subject)
@@ -497,62 +576,56 @@ class DutyMonitor:
         first, second = sorted(((f_at, f["eid"]), (k_at, k["eid"])))
         duty_id = "duty-" + hashlib.sha256(f"{f['eid']}\n{k['eid']}".encode()).hexdigest()[:24]
         due = add_duration(later, due_within).isoformat() if due_within else None
-        duty = SharingDuty(
-            id=duty_id,
-            status="raised",
-            from_=f["agency"],
-            to=k["agency"],
-            categories=(f["v"],),
-            subject=subject,
-            legal_basis=basis,
-            route=route,
-            due=due,
-            because=(first[1], second[1]),
-            ruleset=ruleset,
-            outcome=outcome,
-            rules=rules,
-            purpose=purpose,
-            raised_at=later.isoformat(),
-            finding=_ref("finding", f["agency"], f["key"]),
-            case=_ref("case", k["agency"], k["key"]),
+        row = (
+            duty_id,
+            "raised",
+            subject,
+            _ref("finding", f["agency"], f["key"]),
+            _ref("case", k["agency"], k["key"]),
+            dec_id,
+            f["v"],
+            purpose,
+            due,
+            json.dumps([first[1], second[1]]),
+            later.isoformat(),
         )
         cur = self._db.execute(
-            "INSERT OR IGNORE INTO duties (id, status, subject, finding, kase, data) "
-            "VALUES (?, 'raised', ?, ?, ?, ?)",
-            (duty_id, subject, duty.finding, duty.case, duty._row()),
+            f"INSERT OR IGNORE INTO duties ({_DUTY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", row
         )
         if cur.rowcount == 0:
             return None  # raised before: never twice
         self.stats["raised"] += 1
-        return duty
+        return _duty_from_row(row, self._decision(dec_id))
+
+    def _decision(self, dec_id: int) -> dict[str, Any]:
+        data = self._decision_data.get(dec_id)
+        if data is None:
+            found = self._db.execute(
+                "SELECT data FROM decisions WHERE id = ?", (dec_id,)
+            ).fetchone()
+            data = self._decision_data[dec_id] = json.loads(found[0])
+        return data
 
     def _set_status(self, duty_id: str, status: str, event_id: str | None) -> SharingDuty | None:
         row = self._db.execute(
-            "SELECT data FROM duties WHERE id = ? AND status = 'raised'", (duty_id,)
+            f"SELECT {_DUTY_COLUMNS} FROM duties WHERE id = ? AND status = 'raised'", (duty_id,)
         ).fetchone()
         if row is None:
             return None
-        duty = SharingDuty._from_row(row[0])
-        because = duty.because + ((event_id,) if event_id else ())
-        duty = replace(duty, status=status, because=because)
+        because = json.loads(row[9]) + ([event_id] if event_id else [])
+        new = (*row[:1], status, *row[2:9], json.dumps(because), row[10])
         self._db.execute(
-            "UPDATE duties SET status = ?, data = ? WHERE id = ?", (status, duty._row(), duty_id)
+            "UPDATE duties SET status = ?, because = ? WHERE id = ?", (status, new[9], duty_id)
         )
         self.stats[status] += 1
-        return duty
+        return _duty_from_row(new, self._decision(row[5]))
 
     # -- reading and delivering -------------------------------------------------------
 
     def duties(self, *, status: str | None = None) -> list[SharingDuty]:
         """Every duty (or those with ``status``), in the order they were raised."""
         with self._lock:
-            if status is None:
-                rows = self._db.execute("SELECT data FROM duties ORDER BY seq").fetchall()
-            else:
-                rows = self._db.execute(
-                    "SELECT data FROM duties WHERE status = ? ORDER BY seq", (status,)
-                ).fetchall()
-            return [SharingDuty._from_row(r[0]) for r in rows]
+            return _select_duties(self._db, status)
 
     def pending(self) -> list[SharingDuty]:
         """Duties raised and not yet delivered or withdrawn."""
@@ -602,14 +675,8 @@ def read_duties(store: str | Path, *, status: str | None = None) -> list[Sharing
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            if status is None:
-                rows = db.execute("SELECT data FROM duties ORDER BY seq").fetchall()
-            else:
-                rows = db.execute(
-                    "SELECT data FROM duties WHERE status = ? ORDER BY seq", (status,)
-                ).fetchall()
+            return _select_duties(db, status)
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise DutyError(f"`{path}` is not a duty store: {exc}") from None
-    return [SharingDuty._from_row(r[0]) for r in rows]
