@@ -179,21 +179,23 @@ def decode(
     /,
     *,
     allowed: list[str] | None = None,
+    weights: NDArray[np.float32] | None = None,
     top: int = 3,
 ) -> LineRead:
     """Turn class probabilities (n, len(ALPHABET)) into text and candidates.
 
     ``allowed[i]`` restricts position ``i`` to the characters its MRZ field
-    can hold (digits in a date, letters in a name); the probabilities are
-    renormalised over those characters.
+    can hold (digits in a date, letters in a name); ``weights`` (same shape
+    as ``probs``) multiplies them as a prior.  Probabilities are renormalised.
     """
-    p = probs
+    p = probs if weights is None else probs * weights
     if allowed is not None:
         mask = np.zeros_like(probs)
         for i, chars in enumerate(allowed[: probs.shape[0]]):
             for c in chars:
                 mask[i, _INDEX[c]] = 1.0
-        p = probs * mask
+        p = p * mask
+    if allowed is not None or weights is not None:
         p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
     order = np.argsort(-p, axis=1)[:, :top]
     text: list[str] = []

@@ -262,8 +262,40 @@ def _constrain(reads: list[_ocrb.LineRead], n: int) -> list[_ocrb.LineRead]:
         if i == 0 and fmt.document_codes:
             # the document code's first letter is fixed per format (P, V, or A/C/I)
             allowed[0] = "".join(sorted(fmt.document_codes))
-        out.append(_ocrb.decode(r.probs, r.pitch, allowed=allowed))
+        first = _ocrb.decode(r.probs, r.pitch, allowed=allowed)
+        weights = _number_prior(first.text, fmt, i)
+        out.append(
+            first
+            if weights is None
+            else _ocrb.decode(r.probs, r.pitch, allowed=allowed, weights=weights)
+        )
     return out
+
+
+# Letters whose check-digit value equals a digit's modulo 10 (S and 8, J and 9,
+# Z and 5, G and 6, ...) are invisible to the check digit in a document number;
+# a letter between two digits there is also rarer than a digit.
+_LETTER_BETWEEN_DIGITS = 0.3
+
+
+def _number_prior(text: str, fmt: Any, line: int) -> NDArray[np.float32] | None:
+    """A prior against a letter between two digits in a document number.
+
+    A confident letter survives it (``L898902C3``); an unsure one between
+    digits gives way to the digit the recogniser found next most likely.
+    """
+    weights: NDArray[np.float32] | None = None
+    for f in fmt.fields:
+        if f.line != line or f.kind != "number":
+            continue
+        for c in f.columns():
+            if c == 0 or c + 1 >= len(text):
+                continue
+            if text[c].isalpha() and text[c - 1].isdigit() and text[c + 1].isdigit():
+                if weights is None:
+                    weights = np.ones((len(text), len(_ocrb.ALPHABET)), dtype=np.float32)
+                weights[c, 10:36] = _LETTER_BETWEEN_DIGITS
+    return weights
 
 
 def _locate(gray: NDArray[np.uint8], st: _Stages) -> list[_Oriented]:
