@@ -40,7 +40,7 @@ def source_name(source: object) -> str:
     return f"<{type(source).__name__}>"
 
 
-def load_image(source: ImageSource, /) -> NDArray[np.uint8]:
+def load_image(source: ImageSource) -> NDArray[np.uint8]:
     """Load ``source`` as a BGR ``uint8`` array of shape (rows, cols, 3).
 
     Parameters

@@ -437,7 +437,6 @@ def _merge(
 
 def read_mrz(
     image: ImageSource,
-    /,
     *,
     engine: str = "auto",
     reference_date: date | None = None,
