@@ -205,3 +205,22 @@ def test_uncertain_read_gives_warning_not_fail() -> None:
     assert by_id["mrz.check_digit.birth_date"].evidence["lowest_confidence"] == 0.3
     sure = {f.id: f for f in _check_digits.run(ctx_for(mrz, mrz_confidences=[[0.99] * 44] * 2))}
     assert sure["mrz.check_digit.birth_date"].severity is Severity.FAIL
+
+
+def test_profile_severity_override_changes_the_verdict() -> None:
+    prof = Profile.model_validate(
+        {
+            "name": "lenient",
+            "version": "1",
+            "checks": {
+                k: {"enabled": False} for k in ("viz", "typography", "integrity", "quality")
+            },
+            "severity_overrides": {"specimen.name": "warning"},
+        }
+    )
+    img = np.full((400, 600, 3), 230, np.uint8)
+    mrz = make_mrz(surname="MUSTERMANN", given_names="ERIKA")
+    report = check_document(img, mrz=mrz, profile=prof, reference_date=REF)
+    f = next(f for f in report.findings if f.id == "specimen.name")
+    assert f.severity is Severity.WARNING
+    assert report.verdict is Verdict.CONSISTENT

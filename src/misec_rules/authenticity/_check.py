@@ -188,6 +188,13 @@ def check_document(
             continue
         findings.extend(fn(ctx))
         ran.append(name)
+    if prof.severity_overrides:
+        findings = [
+            f.model_copy(update={"severity": prof.severity_overrides[f.id]})
+            if f.id in prof.severity_overrides
+            else f
+            for f in findings
+        ]
     quality_failed = any(
         f.id.startswith("quality.") and f.severity is Severity.FAIL for f in findings
     )

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from misec_rules.authenticity._model import Severity
 from misec_rules.errors import ProfileError
 
 __all__ = ["Profile", "default_profile", "load_profile"]
@@ -100,7 +101,7 @@ class IntegrityConfig(_Strict):
     copy_move_min_shift: int = Field(default=24, ge=4)
     copy_move_min_matches: int = Field(default=4, ge=2)
     copy_move_min_side: float = Field(default=0.06, gt=0, le=1)
-    recapture_max_peak: float = Field(default=14.0, gt=0)
+    recapture_max_peak: float = Field(default=15.0, gt=0)
     grey_max_chroma: float = Field(default=2.5, ge=0)
     portrait_max_seam_ratio: float = Field(default=3.0, gt=0)
     portrait_min_char_height_px: float = Field(default=22.0, ge=0)
@@ -162,6 +163,10 @@ class Profile(_Strict):
     version: str
     description: str = ""
     checks: ChecksConfig = ChecksConfig()
+    severity_overrides: dict[str, Severity] = Field(
+        default_factory=dict,
+        description="finding id -> severity, for checks known to misfire on a deployment's documents",
+    )
 
     @model_validator(mode="after")
     def _known_schema(self) -> Profile:
