@@ -21,12 +21,13 @@ Two kinds of evidence, used in this order:
    modulo 10) are never proposed on check evidence.
 
    Why not every confusable pair: one mod-10 check digit detects an error but
-   cannot locate it.  Trying ``O``/``0`` or ``8``/``B`` where both are allowed
-   (a document number) found a "unique" correction for 47% of random
-   non-confusable misreads of document numbers, making wrong readings valid;
-   restricted as above, 0 of 1,500 random misreads became valid while 61% of
-   confusable misreads were still restored (``benchmarks`` simulation, see
-   docs/mrz.md).
+   cannot locate it.  In a development experiment that also tried ``O``/``0``,
+   ``8``/``B`` and the like where both are allowed (a document number), 47% of
+   random non-confusable misreads of document numbers got a "unique" wrong
+   correction and became valid.  Restricted as above, none did; the benchmark
+   (benchmarks/bench_mrz_text.py) measures this on every run, see docs/mrz.md.
+   OCR candidates much less likely than the character read
+   (:data:`CANDIDATE_MIN_RATIO`) are not tried either, for the same reason.
 
 References
 ----------
@@ -236,10 +237,6 @@ def _allowed(f: Field) -> frozenset[str]:
 
 
 # --- phase 1: position rules ---------------------------------------------------------------
-
-
-def _record(work: _Work, pos: Pos, ch: str) -> None:
-    work.set(pos, ch)
 
 
 def _forced(work: _Work, f: Field, pos: Pos) -> str | None:
