@@ -58,8 +58,14 @@ def rss_mb() -> float:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _script(rng: random.Random, subject: str, serial: int) -> list[dict[str, Any]]:
-    """One subject's events: cases opened, findings, maybe a withdrawal, cases closed."""
+def _script(
+    rng: random.Random, subject: str, serial: int, finding_share: float = 1.0
+) -> list[dict[str, Any]]:
+    """One subject's events: cases opened, findings, maybe a withdrawal, cases closed.
+
+    With probability ``1 - finding_share`` the subject has no finding at all
+    (most applicants); the others get one to four.
+    """
     cases = [
         {
             "type": "case_opened",
@@ -70,7 +76,7 @@ def _script(rng: random.Random, subject: str, serial: int) -> list[dict[str, Any
         for j in range(1 + (rng.random() < 0.5))
     ]
     findings = []
-    for j in range(1 + rng.randrange(4)):
+    for j in range(1 + rng.randrange(4) if rng.random() < finding_share else 0):
         agency, cat = FINDINGS[rng.randrange(len(FINDINGS))]
         findings.append(
             {
@@ -83,7 +89,7 @@ def _script(rng: random.Random, subject: str, serial: int) -> list[dict[str, Any
     middle = cases[1:] + findings
     rng.shuffle(middle)
     out = [cases[0], *middle]
-    if rng.random() < 0.3:
+    if findings and rng.random() < 0.3:
         f = findings[rng.randrange(len(findings))]
         out.append(
             {"type": "finding_withdrawn", "agency": f["agency"], "finding_id": f["finding_id"]}
@@ -94,7 +100,9 @@ def _script(rng: random.Random, subject: str, serial: int) -> list[dict[str, Any
     return out
 
 
-def events(n: int, subjects: int, window: int, seed: int) -> Iterator[dict[str, Any]]:
+def events(
+    n: int, subjects: int, window: int, seed: int, finding_share: float = 1.0
+) -> Iterator[dict[str, Any]]:
     """A reproducible stream of ``n`` events over ``subjects`` subjects.
 
     ``window`` subjects are active at a time, each working through its own
@@ -111,7 +119,9 @@ def events(n: int, subjects: int, window: int, seed: int) -> Iterator[dict[str, 
     def fresh() -> list[dict[str, Any]]:
         nonlocal serial
         serial += 1
-        return _script(rng, f"P{serial % subjects:07d}", serial)[::-1]  # pop() from the end
+        return _script(rng, f"P{serial % subjects:07d}", serial, finding_share)[
+            ::-1
+        ]  # pop() from the end
 
     active = [fresh() for _ in range(width)]
     for i in range(n):
@@ -141,7 +151,9 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     with DutyMonitor(
         registry, store=store, commit_every=args.commit_every, max_sessions=args.max_sessions
     ) as m:
-        for i, raw in enumerate(events(args.events, args.subjects, args.window, args.seed), 1):
+        for i, raw in enumerate(
+            events(args.events, args.subjects, args.window, args.seed, args.finding_share), 1
+        ):
             m.process(parse_event(raw))
             if i % args.deliver_every == 0:
                 m.flush()
@@ -202,7 +214,9 @@ def bench_durable_alone(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     c0 = time.process_time()
     samples: list[tuple[int, float]] = []
-    for i, raw in enumerate(events(args.events, args.subjects, args.window, args.seed), 1):
+    for i, raw in enumerate(
+        events(args.events, args.subjects, args.window, args.seed, args.finding_share), 1
+    ):
         if i % args.sample_every == 0:
             samples.append((i, rss_mb()))
         sid = raw["subject"]
@@ -255,6 +269,12 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--subjects", type=int, default=10_000)
     ap.add_argument("--window", type=int, default=300, help="active subjects at a time (0: all)")
+    ap.add_argument(
+        "--finding-share",
+        type=float,
+        default=1.0,
+        help="share of subjects with any finding (1.0: every subject, the dense case)",
+    )
     ap.add_argument("--max-sessions", type=int, default=512)
     ap.add_argument("--commit-every", type=int, default=1000)
     ap.add_argument("--deliver-every", type=int, default=10_000)
@@ -269,7 +289,8 @@ def main() -> None:
 
     print(
         f"events={args.events:,} subjects={args.subjects:,} window={args.window or 'all'} "
-        f"max_sessions={args.max_sessions} commit_every={args.commit_every} "
+        f"finding_share={args.finding_share} max_sessions={args.max_sessions} "
+        f"commit_every={args.commit_every} "
         f"python={sys.version.split()[0]}",
         flush=True,
     )

@@ -10,6 +10,7 @@ share proactively are in the ruleset (rulesets/fi), not here.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import functools
 import hashlib
 import json
@@ -466,29 +467,29 @@ class DutyMonitor:
         EventError
             ``event`` is a mapping that is not a well-formed event.
         DutyError
-            The rule engine or a rule action failed (names the event id); the
-            event is rolled back and may be fed again.
+            The rule engine or a rule action failed (names the event id).  The
+            store is rolled back to its last commit, as after a crash: feed the
+            events since then again (with ``commit_every=1``, just this one).
         """
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
             db = self._db
-            db.execute("SAVEPOINT ev")
             try:
                 if db.execute("INSERT OR IGNORE INTO events VALUES (?)", (ev.id,)).rowcount == 0:
-                    db.execute("RELEASE ev")
                     self.stats["skipped"] += 1
                     return []
                 changed = self._apply(ev)
-                db.execute("RELEASE ev")
             except BaseException:
-                db.execute("ROLLBACK TO ev")
-                db.execute("RELEASE ev")
-                # the store is back where it was: make the engine and caches follow it
+                # back to the last commit, as after a crash: the engine and the
+                # caches follow the store; feed the uncommitted events again
+                db.execute("ROLLBACK")
+                db.execute("BEGIN")
+                self._uncommitted = 0
                 self._decisions.clear()
                 self._decision_data.clear()
                 self._decision_ids.clear()
-                if ev.subject:
-                    self._engine.forget(ev.subject)
+                with contextlib.suppress(Exception):
+                    self._engine.close()
                 raise
             self.stats["events"] += 1
             self._uncommitted += 1
@@ -539,13 +540,13 @@ class DutyMonitor:
                     out.append(duty)
             return out
         # case_closed / finding_withdrawn
+        self._engine.touch(ev.subject, ev.id)  # load the subject before the store changes
         row = self._db.execute(
-            "SELECT fact FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref)
+            "DELETE FROM facts WHERE subject = ? AND ref = ? RETURNING fact", (ev.subject, ref)
         ).fetchone()
         if row is None:
             return []
         self._engine.retract_fact(ev.subject, json.loads(row[0]), ev.id)
-        self._db.execute("DELETE FROM facts WHERE subject = ? AND ref = ?", (ev.subject, ref))
         column = "kase" if is_case else "finding"
         ids = self._db.execute(
             f"SELECT id FROM duties INDEXED BY duties_subject "
