@@ -211,3 +211,28 @@ def test_invalid_ruleset_exits_3(tmp_path):
         ],
     )
     assert r.exit_code == 3
+
+
+def test_replay_with_audit_log(tmp_path, monkeypatch):
+    monkeypatch.setenv("MISEC_AUDIT_KEY", "0123456789abcdef-key")
+    log = tmp_path / "audit.jsonl"
+    r = runner.invoke(
+        app,
+        [
+            "duties",
+            "replay",
+            str(_file(tmp_path, EVENTS)),
+            "--rulesets",
+            str(FI_RULESETS),
+            "--audit",
+            str(log),
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    kinds = [json.loads(x)["kind"] for x in log.read_text().splitlines()]
+    assert kinds.count("duty") == 3  # raised, raised, withdrawn
+    assert kinds.count("decision") == 2
+    assert "P-1" not in log.read_text()
+    v = runner.invoke(app, ["audit", "verify", str(log)])
+    assert v.exit_code == 0

@@ -8,8 +8,9 @@ from typing import Any
 
 import typer
 
+from misec_rules.audit import AuditLog
 from misec_rules.cli._common import EXIT_OK, EXIT_RULESET, EXIT_USAGE, JSON_OPTION, emit_json, fail
-from misec_rules.errors import DutyError, MisecError, RulesetError
+from misec_rules.errors import AuditError, DutyError, MisecError, RulesetError
 from misec_rules.sharing.duties import (
     DutyMonitor,
     SharingDuty,
@@ -80,13 +81,20 @@ def replay(
     commit_every: int = typer.Option(
         1000, "--commit-every", min=1, help="Commit the store after this many events."
     ),
+    audit: Path | None = typer.Option(
+        None,
+        "--audit",
+        help="Also append every decision and duty change to this audit log (key from "
+        "$MISEC_AUDIT_KEY or $MISEC_AUDIT_KEY_FILE).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Process an event file and print every duty in its final state.
 
     The whole file is checked first: a malformed line is reported as
-    `line N: field F: ...` and nothing is processed (exit 2), so no event is
-    half-applied or lost.  Exit 0 otherwise.
+    `line N: field F: ...` and nothing is processed, so no event is
+    half-applied or lost.  Exit 0 when processed; 2 for an unreadable or
+    malformed event file, store or audit log; 3 for an invalid ruleset.
     """
     try:
         errors = check_event_file(events)
@@ -102,9 +110,18 @@ def replay(
                 typer.echo(f"error: {events}: {err}", err=True)
         fail(str(errors[-1]), as_json=as_json, path=str(events))
     registry = _load_registry(rulesets, as_json)
+    log: AuditLog | None = None
+    if audit is not None:
+        try:
+            log = AuditLog(audit)
+        except AuditError as exc:
+            fail(str(exc), as_json=as_json, path=str(audit))
     try:
         monitor = DutyMonitor(
-            registry, store=str(store) if store else ":memory:", commit_every=commit_every
+            registry,
+            store=str(store) if store else ":memory:",
+            commit_every=commit_every,
+            audit=log,
         )
     except (DutyError, ValueError) as exc:
         fail(str(exc), as_json=as_json, path=str(store) if store else None)
@@ -120,6 +137,9 @@ def replay(
             )
     except MisecError as exc:
         fail(str(exc), as_json=as_json, path=str(events))
+    finally:
+        if log is not None:
+            log.close()
     _emit(duties, as_json)
     raise typer.Exit(EXIT_OK)
 
