@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from misec_rules.errors import InvalidCharacter, InvalidLength, MRZError, UnknownFormat
 from misec_rules.mrz._checkdigit import VALUES, check_value, show_char
@@ -321,6 +321,15 @@ def _digit_check(data: str, ch: str) -> bool:
     return "0" <= ch <= "9" and ord(ch) - 48 == check_value(data)
 
 
+def _as_date(value: object) -> date:
+    """A reference date given as a ``datetime`` (or other ``date`` subclass) as a plain date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day)
+    raise MRZError(f"reference date must be a date, not `{type(value).__name__}`")
+
+
 def _resolve_birth(yy: int, mm: int, dd: int, ref: date) -> date | None:
     base = ref.year - ref.year % 100 + yy
     for year in (base, base - 100, base - 200):
@@ -551,6 +560,8 @@ def parse_lines(
     """
     p = _PLANS[fmt.name]
     ref = reference_date if reference_date is not None else date.today()
+    if type(ref) is not date:
+        ref = _as_date(ref)
     century = ref.year - ref.year % 100
     low = ref.year - 50  # the expiry window: 50 years before to 49 after
     w: list[MRZWarning] = list(warnings) if warnings else []
