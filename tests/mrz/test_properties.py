@@ -6,6 +6,7 @@ import string
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,9 +56,11 @@ def documents(draw: st.DrawFn, fmt: str | None = None) -> tuple[str, dict[str, A
     return fmt, args
 
 
-@given(documents())
-def test_generate_parse_round_trip(doc: tuple[str, dict[str, Any]]) -> None:
-    fmt, args = doc
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@settings(max_examples=60)
+@given(data=st.data())
+def test_generate_parse_round_trip(fmt: str, data: st.DataObject) -> None:
+    _fmt, args = data.draw(documents(fmt))
     lines = generate_mrz(fmt, **args)
     m = parse_mrz(lines, reference_date=REF)
     assert m.format == fmt
