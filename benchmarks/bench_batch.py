@@ -273,6 +273,11 @@ def main() -> None:
                 f"{summary.groups} cross-document groups",
                 flush=True,
             )
+            analysis = json.loads((root / "out-mem" / "analysis.json").read_text(encoding="utf-8"))
+            kinds: dict[str, int] = {}
+            for g in analysis["groups"]:
+                kinds[g["type"]] = kinds.get(g["type"], 0) + 1
+            print(f"cross-document groups by type: {kinds}")
             size = (root / "out-mem" / "report.html").stat().st_size
             print(f"report.html for {summary.processed} documents: {size / 2**20:.1f} MiB")
             results["memory"] = {

@@ -99,7 +99,7 @@ class CrossDocumentAnalyzer:
     """
 
     def __init__(
-        self, *, portrait_distance: int = 6, cluster_min: int = 3, cluster_share: float = 0.2
+        self, *, portrait_distance: int = 4, cluster_min: int = 3, cluster_share: float = 0.2
     ) -> None:
         if not 0 <= portrait_distance <= _MAX_DISTANCE:
             raise ValueError(

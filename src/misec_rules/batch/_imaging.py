@@ -43,7 +43,7 @@ _CROP_W, _CROP_H = 96, 120
 _INNER = 0.8
 
 
-def thumbnail(image: np.ndarray[Any, Any], *, max_side: int = 360) -> tuple[bytes, float]:
+def thumbnail(image: np.ndarray[Any, Any], *, max_side: int = 300) -> tuple[bytes, float]:
     """A JPEG thumbnail of ``image`` (rows, cols[, 3]) and its scale (thumbnail / original)."""
     h, w = image.shape[:2]
     scale = min(1.0, max_side / float(max(h, w)))
@@ -54,7 +54,7 @@ def thumbnail(image: np.ndarray[Any, Any], *, max_side: int = 360) -> tuple[byte
             (max(1, round(w * scale)), max(1, round(h * scale))),
             interpolation=cv2.INTER_AREA,
         )
-    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 72])
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 68])
     if not ok:  # pragma: no cover - cv2 encodes any uint8 array
         raise ValueError("cannot encode thumbnail")
     return bytes(buf.tobytes()), scale

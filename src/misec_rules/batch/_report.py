@@ -136,7 +136,7 @@ def finalize(
     meta: Mapping[str, Any],
     *,
     analyzer: CrossDocumentAnalyzer | None = None,
-    max_thumbnails: int = 1000,
+    max_thumbnails: int = 500,
 ) -> dict[str, Any]:
     """Write analysis.json, summary.csv and report.html and add links to results.jsonl.
 

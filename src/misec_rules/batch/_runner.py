@@ -127,8 +127,8 @@ def run_batch(
     timeout: float | None = None,
     progress: str = "auto",
     thumbnails: bool = True,
-    max_thumbnails: int = 1000,
-    portrait_distance: int = 6,
+    max_thumbnails: int = 500,
+    portrait_distance: int = 4,
     fsync: bool = True,
 ) -> BatchSummary:
     """Check every document of a folder or CSV manifest and write results and a report.
