@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from misec_rules.errors import EngineError
 
-__all__ = ["Word", "ocr_words"]
+__all__ = ["Word", "ocr_line", "ocr_words"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,35 @@ def ocr_words(
         line = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
         words.append(Word(text=text, conf=conf, box=box, line=line))
     return words
+
+
+def ocr_line(image: npt.NDArray[np.uint8], *, languages: str = "eng") -> tuple[str, float]:
+    """The text of one line of print and tesseract's lowest word confidence (``--psm 7``).
+
+    Raises
+    ------
+    EngineError
+        When tesseract is missing or fails.
+    """
+    try:
+        import pytesseract
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise EngineError("pytesseract is not installed") from exc
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        data = pytesseract.image_to_data(
+            image, lang=languages, config="--oem 1 --psm 7", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractNotFoundError as exc:
+        raise EngineError("tesseract is not installed or not on PATH") from exc
+    except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
+        raise EngineError(f"tesseract failed: {str(exc).splitlines()[0][:120]}") from exc
+    words, confs = [], []
+    for text, conf in zip(data["text"], data["conf"], strict=False):
+        if str(text).strip():
+            words.append(str(text).strip())
+            try:
+                confs.append(float(conf))
+            except (TypeError, ValueError):
+                confs.append(-1.0)
+    return " ".join(words), (min(confs) if confs else -1.0)

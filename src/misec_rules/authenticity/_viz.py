@@ -30,7 +30,7 @@ import numpy as np
 
 from misec_rules.authenticity._context import CheckContext, as_date, finding, mrz_value
 from misec_rules.authenticity._model import Finding, Severity
-from misec_rules.authenticity._ocr import Word, ocr_words
+from misec_rules.authenticity._ocr import Word, ocr_line, ocr_words
 from misec_rules.authenticity._transliterate import skeleton, variants
 from misec_rules.errors import EngineError
 
@@ -289,6 +289,24 @@ def read_viz(ctx: CheckContext) -> list[Word]:
     return words
 
 
+def _reread(ctx: CheckContext, box: list[int]) -> tuple[str, float]:
+    """Read one field again, alone and larger (cap height about 40 px): a second,
+    independent reading that confirms or dismisses a difference."""
+    x, y, w, h = box
+    pad = max(4, h // 3)
+    crop = ctx.gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    if crop.size == 0:
+        return "", -1.0
+    scale = min(4.0, max(1.0, 48.0 / max(h, 1)))
+    big = np.asarray(
+        cv2.resize(crop, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), np.uint8
+    )
+    try:
+        return ocr_line(big, languages=ctx.profile.checks.viz.languages)
+    except EngineError:
+        return "", -1.0
+
+
 def _best_number(lines: list[_Line], number: str) -> tuple[int, str, list[int], float] | None:
     target = fold(number)
     best: tuple[int, str, list[int], float] | None = None
@@ -368,6 +386,15 @@ def run(ctx: CheckContext) -> list[Finding]:
         elif best is not None and 0 < best[0] <= limit:
             swaps = _digit_swaps(best[1], number)
             severity = sev("document_number", best[3]) if swaps else Severity.WARNING
+            text, conf2 = _reread(ctx, best[2])
+            again = re.sub(r"[^0-9A-Z]", "", text.upper())
+            confirmed = (
+                bool(again) and conf2 >= cfg.min_fail_confidence and _digit_swaps(again, number) > 0
+            )
+            if again and _lev(fold(again), fold(number)) == 0:
+                severity = Severity.INFO  # the second reading agrees with the MRZ
+            elif confirmed and "document_number" in cfg.fail_when:
+                severity = Severity.FAIL
             out.append(
                 finding(
                     "viz.document_number.mismatch",
@@ -378,6 +405,7 @@ def run(ctx: CheckContext) -> list[Finding]:
                         "viz": best[1],
                         "edit_distance": best[0],
                         "digits_changed": swaps,
+                        "second_reading": again,
                         "ocr_confidence": best[3],
                         "threshold": 0,
                     },
@@ -415,6 +443,8 @@ def run(ctx: CheckContext) -> list[Finding]:
                 value.year if h.year_digits == 4 else value.year % 100
             )
             agree = (h.day == value.day) + (h.month == value.month) + year_same
+            if h.year_digits == 2 and dist > 1:
+                continue  # a two-digit year may be a four-digit one cut by OCR
             if dist > 2 and agree < 2:
                 continue
             if field == "expiry_date" and h.year_digits == 4 and 0 < value.year - h.year <= 10:
@@ -422,16 +452,30 @@ def run(ctx: CheckContext) -> list[Finding]:
             near.append((dist, h))
         if near:
             dist, h = min(near, key=lambda t: t[0])
+            again, conf2 = _reread(ctx, h.box)
+            dates_again = extract_dates(again) if conf2 >= cfg.min_fail_confidence else []
+            severity = sev(field, h.conf)
+            if any(
+                f"{d:02d}{m:02d}" + (f"{y:04d}" if yd == 4 else f"{y % 100:02d}")
+                == _date_digits(value, yd)
+                for d, m, y, yd, _ in dates_again
+            ):
+                severity = Severity.INFO  # the second reading agrees with the MRZ
+            elif field in cfg.fail_when and any(
+                (d, m, y) == (h.day, h.month, h.year) for d, m, y, _, _ in dates_again
+            ):
+                severity = Severity.FAIL  # two readings agree on the difference
             out.append(
                 finding(
                     f"viz.{field}.mismatch",
-                    sev(field, h.conf),
+                    severity,
                     f"visual-zone {field.replace('_', ' ')} `{h.text}` differs from the MRZ's "
                     f"`{value.isoformat()}`",
                     {
                         "mrz": value.isoformat(),
                         "viz": h.text,
                         "differing_digits": dist,
+                        "second_reading": again,
                         "ocr_confidence": h.conf,
                         "threshold": 0,
                     },
