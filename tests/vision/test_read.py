@@ -255,3 +255,15 @@ def test_passporteye_memory_does_not_grow(sample: Any) -> None:
         read_mrz(img, engine="passporteye")
     grown = _rss_mb() - start
     assert grown < 60, f"RSS grew by {grown:.0f} MB over 12 reads"
+
+
+def test_number_prior_only_touches_letters_between_digits() -> None:
+    from misec_rules.mrz import FORMATS
+    from misec_rules.vision._read import _number_prior
+
+    w = _number_prior("L898902C36UTO7408122F1204159ZE184226B<<<<<10", FORMATS["TD3"], 1)
+    assert w is not None
+    assert w[7, 10:36].max() < 1.0  # `C` between `2` and `3` in the document number
+    assert w[7, :10].min() == 1.0  # digits keep their weight
+    assert (np.delete(w, 7, axis=0) == 1.0).all()  # nothing else changes
+    assert _number_prior("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", FORMATS["TD3"], 0) is None
