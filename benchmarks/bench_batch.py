@@ -79,6 +79,7 @@ class Sampler:
         self.timeline: list[tuple[float, int]] = []
         self._cpu: dict[int, float] = {}
         self._cpu0: dict[int, float] = {}
+        self.own_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -151,6 +152,7 @@ def timed(label: str, fn: Any) -> tuple[Any, Sampler]:
     s = Sampler()
     with s:
         result = fn()
+    s.own_cpu = s.own_share * s.wall * (os.cpu_count() or 1)
     print(
         f"  {label}: load average {s.load_before:.1f} -> {s.load_after:.1f}, "
         f"this benchmark used {100 * s.own_share:.0f}% and other processes "
@@ -181,6 +183,7 @@ def main() -> None:
             generate(docs, args.speed_docs, args.seed)
             print(f"generated {args.speed_docs} documents in {time.monotonic() - t:.0f} s")
             rates: dict[str, float] = {}
+            cpu: dict[str, float] = {}
             for workers in (1, 2):
                 summary, s = timed(
                     f"{workers} local worker(s)",
@@ -190,6 +193,7 @@ def main() -> None:
                 )
                 if summary.errors:
                     print(f"  WARNING: {summary.errors} documents failed; this figure is not valid")
+                cpu[f"local{workers}"] = s.own_cpu / max(1, summary.processed)
                 rates[f"local{workers}"] = summary.documents_per_second
                 rates[f"local{workers}_steady"] = steady_rate(summary)
                 print(
@@ -216,6 +220,7 @@ def main() -> None:
                     )
                 if summary.errors:
                     print(f"  WARNING: {summary.errors} documents failed; this figure is not valid")
+                cpu["dask2"] = s.own_cpu / max(1, summary.processed)
                 rates["dask2"] = summary.documents_per_second
                 rates["dask2_steady"] = steady_rate(summary)
                 print(
@@ -234,6 +239,11 @@ def main() -> None:
                 f"speed-up 2 workers / 1 worker: {speedup:.2f}x, {steady:.2f}x without start-up "
                 "(target >= 1.8x on 2 idle cores)"
             )
+            print(
+                "CPU seconds per document (this benchmark's processes, whatever the load): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+            )
+            results["cpu_per_doc"] = cpu
             results["rates"] = rates
             results["speedup"] = speedup
             if rates.get("dask2"):
