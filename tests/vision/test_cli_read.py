@@ -51,7 +51,8 @@ def test_unreadable_input_exits_2_and_names_the_file(tmp_path: Path, write_png: 
     assert res.exit_code == 2, res.output
     first, second = _lines(res.stdout)
     assert first["path"] == str(empty)
-    assert "empty" in first["error"] and first["ok"] is False
+    assert set(first) == {"error", "path"}
+    assert "empty" in first["error"]
     assert second["ok"] is True  # the other inputs are still read
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import typer
@@ -61,17 +60,12 @@ def register(app: typer.Typer) -> None:
             dbg = None
             if debug is not None:
                 dbg = debug / f"{k + 1:03d}_{path.stem}" if len(images) > 1 else debug
-            t0 = time.perf_counter()
             try:
                 reading = read_mrz(path, engine=engine, debug_dir=dbg)
             except (ImageError, EngineError) as exc:
                 worst = max(worst, EXIT_USAGE)
                 if as_json:
-                    out = error_line(str(exc), path=name)
-                    out.update(
-                        {"ok": False, "mrz": None, "seconds": round(time.perf_counter() - t0, 4)}
-                    )
-                    emit_json(out)
+                    emit_json(error_line(str(exc), path=name))
                 else:
                     typer.echo(f"error: {exc}", err=True)
                 continue
