@@ -2,7 +2,7 @@
 
 Run from the repository root (about 2-4 minutes on one core)::
 
-    nice -n 10 .venv/bin/python scripts/train_ocrb.py [--lines 5000] [--seed 0]
+    nice -n 10 .venv/bin/python scripts/train_ocrb.py [--lines 5000] [--epochs 14] [--seed 0]
 
 Training data are MRZ-like lines (random characters, filler runs of random
 length) rendered with the OCR-B font of Debian's ``fonts-ocr-b`` package and
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     """Render, train, evaluate and save the model."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=5000, help="training lines to render")
-    ap.add_argument("--hidden", type=int, default=160, help="hidden units")
+    ap.add_argument("--hidden", type=int, default=192, help="hidden units")
     ap.add_argument("--epochs", type=int, default=14)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=OUT)
