@@ -125,3 +125,67 @@ def test_impossible_date_is_a_located_error(tmp_path: Path) -> None:
     (err,) = info.value.errors
     assert "invalid value `2010-13-01`" in err.reason
     assert err.line == 31 and err.path == "rules[0].in_force_from"
+
+
+def _broken_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = (BAD / "good" / "ruleset.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / "ruleset.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_errors_of_every_stage_are_reported_together(tmp_path: Path) -> None:
+    good = (BAD / "good" / "ruleset.yaml").read_text(encoding="utf-8")
+    assert "in_force_from: 2010-01-01" in good and "from: A" in good
+    folder = _broken_copy(
+        tmp_path,
+        ("in_force_from: 2010-01-01", "in_force_from: 2010-13-01"),  # a date that is no date
+        ("from: A", "from: POLIS"),  # an unknown agency (a reference error)
+    )
+    text = (folder / "ruleset.yaml").read_text(encoding="utf-8")
+    # an unknown key in the second rule (a schema error)
+    (folder / "ruleset.yaml").write_text(
+        text.replace(
+            "    modality: must_not_share", "    colour: red\n    modality: must_not_share"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesetLoadError) as info:
+        load_rulesets(folder)
+    reasons = " | ".join(e.reason for e in info.value.errors)
+    assert "invalid value `2010-13-01`" in reasons
+    assert "unknown key `colour`" in reasons
+    assert "unknown agency or group `POLIS`" in reasons
+
+
+def test_schema_messages_name_no_internal_class(tmp_path: Path) -> None:
+    text = (BAD / "good" / "ruleset.yaml").read_text(encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text(text + "  - [1, 2]\n", encoding="utf-8")
+    with pytest.raises(RulesetLoadError) as info:
+        load_rulesets(tmp_path)
+    for line in info.value.lines():
+        assert "instance of" not in line and "RuleSpec" not in line, line
+    assert any("expected a mapping" in e.reason for e in info.value.errors)
+
+
+def test_unreadable_file_says_why_in_words(tmp_path: Path) -> None:
+    (tmp_path / "ruleset.yaml").write_bytes(b"ruleset: \xff\xfe\n")
+    with pytest.raises(RulesetLoadError) as info:
+        load_rulesets(tmp_path)
+    (err,) = info.value.errors
+    assert err.reason.startswith("cannot read file: not utf-8 text")
+    assert "error" not in err.reason
+
+
+def test_missing_folder_is_not_found_not_invalid(tmp_path: Path) -> None:
+    from misec_rules.sharing import RulesetNotFoundError
+
+    with pytest.raises(RulesetNotFoundError):
+        load_rulesets(tmp_path / "nope")
+    with pytest.raises(RulesetNotFoundError):
+        load_rulesets(tmp_path)  # a folder without ruleset.yaml
+    with pytest.raises(RulesetLoadError) as info:
+        load_rulesets(BAD / "unknown_agency")
+    assert not isinstance(info.value, RulesetNotFoundError)

@@ -151,6 +151,7 @@ def test_public_names_are_pinned() -> None:
             "Route",
             "Rule",
             "RulesetLoadError",
+            "RulesetNotFoundError",
             "RulesetRegistry",
             "RulesetVersion",
             "SharingRequest",

@@ -24,7 +24,7 @@ from misec_rules.sharing._engine import (
     RulesetVersion,
 )
 from misec_rules.sharing._lint import LintFinding, lint_rulesets
-from misec_rules.sharing._loader import RulesetLoadError, load_rulesets
+from misec_rules.sharing._loader import RulesetLoadError, RulesetNotFoundError, load_rulesets
 from misec_rules.sharing._matrix import Matrix, build_matrix, render_matrix_html
 from misec_rules.sharing._registry import RulesetRegistry
 from misec_rules.sharing._request import SharingRequest
@@ -41,6 +41,7 @@ __all__ = [
     "Route",
     "Rule",
     "RulesetLoadError",
+    "RulesetNotFoundError",
     "RulesetRegistry",
     "RulesetVersion",
     "SharingRequest",

@@ -72,6 +72,21 @@ def _scalar(value: Any, path: Sequence[str | int]) -> Any:
     return value
 
 
+def _kind(value: Any) -> str:
+    """A value's kind in words, for messages (never a Python type name)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a value of another kind"
+
+
 def _ordered(get: Callable[[Mapping[str, Any]], Any], op: str, ref: Any, field: str) -> Predicate:
     def test(ctx: Mapping[str, Any]) -> bool:
         value = get(ctx)
@@ -86,9 +101,7 @@ def _ordered(get: Callable[[Mapping[str, Any]], Any], op: str, ref: Any, field: 
                 return bool(value > ref)
             return bool(value >= ref)
         except TypeError as exc:
-            raise ConditionError(
-                f"cannot compare `{field}` ({type(value).__name__}) with `{ref}`"
-            ) from exc
+            raise ConditionError(f"cannot compare `{field}` ({_kind(value)}) with `{ref}`") from exc
 
     return test
 

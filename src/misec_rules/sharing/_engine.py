@@ -433,8 +433,8 @@ class ConditionalPlan:
                         continue
                 except ConditionError as exc:
                     return indeterminate_error(self.category, rule, str(exc))
-                except Exception as exc:  # any failure is indeterminate
-                    return indeterminate_error(self.category, rule, type(exc).__name__.lower())
+                except Exception:  # any failure is indeterminate
+                    return indeterminate_error(self.category, rule, "unexpected error")
             key.append(rule.order)
         applicable = tuple(key)
         hit = self.cache.get(applicable)

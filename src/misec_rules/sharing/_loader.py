@@ -10,8 +10,10 @@ document; if there is any, the whole ruleset is rejected with
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,12 +31,27 @@ from misec_rules.sharing._engine import (
     Rule,
     RulesetVersion,
 )
-from misec_rules.sharing._model import RulesetFile, RulesFile, RuleSpec
+from misec_rules.sharing._model import (
+    AgencySpec,
+    CategorySpec,
+    PurposeSpec,
+    RulesetFile,
+    RulesFile,
+    RuleSpec,
+    SourceSpec,
+    VersionSpec,
+)
 from misec_rules.sharing._registry import RulesetRegistry
 from misec_rules.sharing._request import INITIATIVES
 from misec_rules.sharing._yaml import LineMap, read_yaml
 
-__all__ = ["RulesetLoadError", "display_path", "load_rulesets", "validate_document"]
+__all__ = [
+    "RulesetLoadError",
+    "RulesetNotFoundError",
+    "display_path",
+    "load_rulesets",
+    "validate_document",
+]
 
 M = TypeVar("M", bound=BaseModel)
 _TYPE_TAGS = ("str", "int", "float", "bool", "list", "dict", "date", "none", "literal")
@@ -51,6 +68,15 @@ class RulesetLoadError(RulesetError):
     def lines(self) -> list[str]:
         """Every error, one line each."""
         return [str(e) for e in self.errors]
+
+
+class RulesetNotFoundError(RulesetLoadError):
+    """No ruleset at the path: nothing there, or a folder without ``ruleset.yaml``.
+
+    A subclass of :class:`RulesetLoadError`, so code that catches that still works;
+    the command line tells it apart (input that cannot be read, exit 2, rather than
+    an invalid ruleset, exit 3).
+    """
 
 
 def display_path(path: Path) -> str:
@@ -74,36 +100,85 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_KIND_WORDS = {
+    "dict_type": "expected a mapping (`key: value` lines)",
+    "model_type": "expected a mapping (`key: value` lines)",
+    "model_attributes_type": "expected a mapping (`key: value` lines)",
+    "list_type": "expected a list",
+    "string_type": "expected text",
+    "bool_type": "expected `true` or `false`",
+    "bool_parsing": "expected `true` or `false`",
+    "date_type": "expected a date such as `2020-01-01`",
+    "date_parsing": "expected a date such as `2020-01-01`",
+    "date_from_datetime_parsing": "expected a date such as `2020-01-01`",
+    "date_from_datetime_inexact": "expected a date without a time of day",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+}
+
+
+def _pydantic_message(err: Any, loc: tuple[Any, ...]) -> str:
+    """One pydantic error in our words: lowercase, no class names, input in backticks."""
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown key `{loc[-1]}`" if loc else "unknown key"
+    if kind == "missing":
+        return f"missing required key `{loc[-1]}`" if loc else "missing required key"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"`{_short(given)}` is not a valid id: use letters, digits, `_`, `.` and `-`, "
+            "starting with a letter or digit"
+        )
+    if kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "`")
+        return f"expected one of {expected}, got `{_short(given)}`"
+    if kind in _KIND_WORDS:
+        msg = _KIND_WORDS[kind]
+    else:
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        msg = re.sub(r"\s*or instance of \w+", "", msg)
+        msg = msg[:1].lower() + msg[1:]
+        msg = msg.rstrip(".")
+    if kind in _KIND_WORDS or "`" not in msg:
+        if given is None:
+            msg += ", got nothing" if kind in _KIND_WORDS else ""
+        elif isinstance(given, dict):
+            msg += ", got a mapping"
+        elif isinstance(given, list):
+            msg += ", got a list"
+        else:
+            msg += f", got `{_short(given)}`"
+    return msg
+
+
 def validate_document(
     model: type[M], data: Any, lines: LineMap
 ) -> tuple[M | None, list[RulesetError]]:
-    """Validate ``data`` with a pydantic ``model``, turning its errors into located lines."""
+    """Validate ``data`` with a pydantic ``model``, turning its errors into located lines.
+
+    The reading errors kept in ``lines`` come first; schema errors about values that
+    already have a reading error are not repeated.
+    """
+    errors: list[RulesetError] = list(lines.errors)
     if data is None:
-        return None, [RulesetError("the file is empty", file=lines.file)]
+        return None, [*errors, RulesetError("the file is empty", file=lines.file)]
     try:
-        return model.model_validate(data), []
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        errors: list[RulesetError] = []
         seen: set[tuple[Any, ...]] = set()
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not _is_type_tag(p))
-            if loc in seen:
+            if loc in seen or lines.is_bad(loc):
                 continue
             seen.add(loc)
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                msg = f"unknown key `{loc[-1]}`"
-            elif kind == "missing":
-                msg = f"missing required key `{loc[-1]}`"
-            else:
-                msg = err["msg"]
-                if msg.startswith("Value error, "):
-                    msg = msg[len("Value error, ") :]
-                msg = msg[:1].lower() + msg[1:]
-                if not isinstance(err.get("input"), dict | list) and "`" not in msg:
-                    msg += f", got `{_short(err.get('input'))}`"
-            errors.append(lines.error(msg, loc))
+            errors.append(lines.error(_pydantic_message(err, loc), loc))
         return None, errors
+    return parsed, errors
 
 
 @dataclass
@@ -166,9 +241,92 @@ def _descendants(parents: dict[str, str | None]) -> dict[str, frozenset[str]]:
     return out
 
 
-def _check_header(spec: RulesetFile, lines: LineMap) -> list[RulesetError]:
+@dataclass(frozen=True)
+class _Known:
+    """The ids a ruleset defines, taken from the raw document so that an id whose
+    body has an error is still known (and not reported again as unknown)."""
+
+    agencies: frozenset[str]
+    groups: frozenset[str]
+    categories: frozenset[str]
+    purposes: frozenset[str]
+    sources: frozenset[str]
+
+    @classmethod
+    def of(cls, spec: RulesetFile, raw: Any) -> _Known:
+        def ids(section: str, parsed: Any) -> frozenset[str]:
+            value = raw.get(section) if isinstance(raw, dict) else None
+            if isinstance(value, dict):
+                return frozenset(str(k) for k in value)
+            return frozenset(parsed)
+
+        return cls(
+            ids("agencies", spec.agencies),
+            ids("groups", spec.groups),
+            ids("categories", spec.categories),
+            ids("purposes", spec.purposes),
+            ids("sources", spec.sources),
+        )
+
+
+def _valid_items(model: type[M], raw: Any) -> dict[str, M]:
+    """The entries of a mapping section that validate on their own."""
+    out: dict[str, M] = {}
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            with contextlib.suppress(ValidationError):
+                out[str(key)] = model.model_validate(value)
+    return out
+
+
+def _valid_list(model: type[M], raw: Any) -> list[tuple[int, M]]:
+    """The items of a list section that validate on their own, with their index."""
+    out: list[tuple[int, M]] = []
+    if isinstance(raw, list):
+        for i, value in enumerate(raw):
+            with contextlib.suppress(ValidationError):
+                out.append((i, model.model_validate(value)))
+    return out
+
+
+def _salvage_header(raw: Any) -> tuple[RulesetFile, list[tuple[int, RuleSpec]]] | None:
+    """The parts of a ``ruleset.yaml`` that validate on their own, for reference checks.
+
+    Used when the whole document does not validate: every schema error is then
+    already reported, and the references between the parts that did validate are
+    still checked, so that one bad value does not hide the other errors.
+    """
+    if not isinstance(raw, dict):
+        return None
+    groups: dict[str, list[str]] = {}
+    if isinstance(raw.get("groups"), dict):
+        for gid, members in raw["groups"].items():
+            if isinstance(members, list) and all(isinstance(m, str) for m in members):
+                groups[str(gid)] = members
+    versions = [v for _, v in _valid_list(VersionSpec, raw.get("versions"))]
+    partial = RulesetFile.model_construct(
+        ruleset=str(raw.get("ruleset", "")),
+        agencies=_valid_items(AgencySpec, raw.get("agencies")),
+        groups=groups,
+        categories=_valid_items(CategorySpec, raw.get("categories")),
+        purposes=_valid_items(PurposeSpec, raw.get("purposes")),
+        sources=_valid_items(SourceSpec, raw.get("sources")),
+        versions=versions,
+        rules=[],
+    )
+    return partial, _valid_list(RuleSpec, raw.get("rules"))
+
+
+def _raw_rule_ids(raw: Any) -> set[str]:
+    rules = raw.get("rules") if isinstance(raw, dict) else None
+    if not isinstance(rules, list):
+        return set()
+    return {r["id"] for r in rules if isinstance(r, dict) and isinstance(r.get("id"), str)}
+
+
+def _check_header(spec: RulesetFile, known: _Known, lines: LineMap) -> list[RulesetError]:
     errors: list[RulesetError] = []
-    agencies = spec.agencies
+    agencies = known.agencies
     for gid, members in spec.groups.items():
         if gid in agencies:
             errors.append(
@@ -182,7 +340,7 @@ def _check_header(spec: RulesetFile, lines: LineMap) -> list[RulesetError]:
                     lines.error(f"unknown agency `{member}` in group `{gid}`", ("groups", gid, i))
                 )
     for cid, category in spec.categories.items():
-        if category.parent is not None and category.parent not in spec.categories:
+        if category.parent is not None and category.parent not in known.categories:
             errors.append(
                 lines.error(f"unknown category `{category.parent}`", ("categories", cid, "parent"))
             )
@@ -197,7 +355,7 @@ def _check_header(spec: RulesetFile, lines: LineMap) -> list[RulesetError]:
     for aid, agency in spec.agencies.items():
         for i, cp in enumerate(agency.contact_points):
             for j, cat_id in enumerate(cp.categories or []):
-                if cat_id not in spec.categories:
+                if cat_id not in known.categories:
                     errors.append(
                         lines.error(
                             f"unknown category `{cat_id}`",
@@ -233,9 +391,14 @@ def _check_header(spec: RulesetFile, lines: LineMap) -> list[RulesetError]:
     return errors
 
 
-def _check_rules(spec: RulesetFile, origins: list[_Origin]) -> list[RulesetError]:
+def _check_rules(known: _Known, origins: list[_Origin], rule_ids: set[str]) -> list[RulesetError]:
+    """Check the references of the rules that validated.
+
+    ``rule_ids`` holds the ids of every rule written, valid or not, so that an
+    ``exception_to`` naming a rule with some other error is not reported again.
+    """
     errors: list[RulesetError] = []
-    known_who = set(spec.agencies) | set(spec.groups) | {"*"}
+    known_who = known.agencies | known.groups | {"*"}
     first: dict[str, _Origin] = {}
     for o in origins:
         r = o.spec
@@ -257,15 +420,15 @@ def _check_rules(spec: RulesetFile, origins: list[_Origin]) -> list[RulesetError
                             *((key,) if isinstance(value, str) else (key, i)),
                         )
                     )
-        for key, value, known, what in (
-            ("categories", r.categories, spec.categories, "category"),
-            ("purposes", r.purposes, spec.purposes, "purpose"),
+        for key, value, ids, what in (
+            ("categories", r.categories, known.categories, "category"),
+            ("purposes", r.purposes, known.purposes, "purpose"),
         ):
             names = _names(value)
             if not names:
                 errors.append(o.error(f"expected at least one {what}", key))
             for i, name in enumerate(names):
-                if name != "*" and name not in known:
+                if name != "*" and name not in ids:
                     errors.append(
                         o.error(
                             f"unknown {what} `{name}`",
@@ -273,7 +436,7 @@ def _check_rules(spec: RulesetFile, origins: list[_Origin]) -> list[RulesetError
                         )
                     )
         for i, sid in enumerate(r.legal_basis):
-            if sid not in spec.sources:
+            if sid not in known.sources:
                 errors.append(o.error(f"unknown source `{sid}`", "legal_basis", i))
         if r.in_force_to is not None and r.in_force_to < r.in_force_from:
             errors.append(o.error("`in_force_to` is before `in_force_from`", "in_force_to"))
@@ -286,7 +449,7 @@ def _check_rules(spec: RulesetFile, origins: list[_Origin]) -> list[RulesetError
         for i, target in enumerate(o.spec.exception_to):
             if target == o.spec.id:
                 errors.append(o.error("a rule cannot be an exception to itself", "exception_to", i))
-            elif target not in first:
+            elif target not in first and target not in rule_ids:
                 errors.append(o.error(f"unknown rule `{target}`", "exception_to", i))
     graph = {o.spec.id: [t for t in o.spec.exception_to if t != o.spec.id] for o in origins}
     for cycle in _find_cycle(graph):
@@ -437,25 +600,39 @@ def load_rulesets(path: str | os.PathLike[str]) -> RulesetRegistry:
         )
         root = given
         if main is None:
-            raise RulesetLoadError(
+            raise RulesetNotFoundError(
                 [RulesetError("no `ruleset.yaml` in the folder", file=display_path(given))]
             )
     elif given.is_file():
         main, root = given, given.parent
     else:
-        raise RulesetLoadError([RulesetError("no such file or folder", file=display_path(given))])
+        raise RulesetNotFoundError(
+            [RulesetError("no such file or folder", file=display_path(given))]
+        )
     errors: list[RulesetError] = []
     origins: list[_Origin] = []
     spec: RulesetFile | None = None
+    known: _Known | None = None
+    rule_ids: set[str] = set()
     try:
         data, lines = read_yaml(main, display=display_path(main))
-        spec, errs = validate_document(RulesetFile, data, lines)
-        errors += errs
-        if spec is not None:
-            errors += _check_header(spec, lines)
-            origins += [_Origin(r, lines, i) for i, r in enumerate(spec.rules)]
     except RulesetError as exc:
         errors.append(exc)
+    else:
+        spec, errs = validate_document(RulesetFile, data, lines)
+        errors += errs
+        rule_ids |= _raw_rule_ids(data)
+        if spec is not None:
+            known = _Known.of(spec, data)
+            errors += _check_header(spec, known, lines)
+            origins += [_Origin(r, lines, i) for i, r in enumerate(spec.rules)]
+        else:
+            salvaged = _salvage_header(data)
+            if salvaged is not None:
+                partial, rules = salvaged
+                known = _Known.of(partial, data)
+                errors += _check_header(partial, known, lines)
+                origins += [_Origin(r, lines, i) for i, r in rules]
     for file in _rule_files(root):
         try:
             data, lines = read_yaml(file, display=display_path(file))
@@ -464,10 +641,15 @@ def load_rulesets(path: str | os.PathLike[str]) -> RulesetRegistry:
             continue
         more, errs = validate_document(RulesFile, data, lines)
         errors += errs
+        rule_ids |= _raw_rule_ids(data)
         if more is not None:
             origins += [_Origin(r, lines, i) for i, r in enumerate(more.rules)]
-    if spec is not None:
-        errors += _check_rules(spec, origins)
+        elif isinstance(data, dict):
+            origins += [_Origin(r, lines, i) for i, r in _valid_list(RuleSpec, data.get("rules"))]
+    if known is not None:
+        # without a readable ruleset.yaml nothing is known to refer to: the rules'
+        # references are checked once it reads
+        errors += _check_rules(known, origins, rule_ids)
     if errors or spec is None:
         raise RulesetLoadError(errors or [RulesetError("the ruleset is empty", file=str(main))])
     return _build(spec, origins, root)
