@@ -40,6 +40,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import durable_rules_engine as _dr_c
 from durable import engine as _dr_engine
 
 from misec_rules.errors import DutyError, EngineError
@@ -217,6 +218,12 @@ class PairEngine:
             self._host.register_rulesets({self.name: rules})
         except Exception as exc:  # pragma: no cover - engine-specific failures
             raise EngineError(f"durable_rules refused ruleset `{self.name}`: {exc}") from exc
+        self._handle = self._host.get_ruleset(self.name)._handle
+        self._actions: dict[str, Callable[[dict[str, Any]], None]] = {
+            "pair": self._do_pair,
+            "open_mark": self._do_mark,
+            "catch_all": self._do_never,
+        }
 
     # -- actions (run inside our own engine calls, under the lock) ----------------
 
@@ -245,6 +252,47 @@ class PairEngine:
         if self._current is not None:
             self._current.fired = True
 
+    # direct dispatch: the same C engine calls durable's Host makes (assert,
+    # start_action_for_state, update_state, complete_and_start_action), without
+    # its per-action Closure, Promise, callback and JSON re-encoding of the state
+
+    def _do_pair(self, message: dict[str, Any]) -> None:
+        if self._current is not None:
+            self._current.fired = True
+        self._record(message["f"], message["k"])
+
+    def _do_mark(self, message: dict[str, Any]) -> None:
+        if self._current is not None:
+            self._current.fired = True
+
+    def _do_never(self, message: dict[str, Any]) -> None:  # pragma: no cover - never fires
+        raise EngineError("catch-all rule fired")
+
+    def _drive(self, fn: Callable[[int, str], tuple[int, int]], payload: str) -> None:
+        """One engine call, then every action it makes ready, run to completion."""
+        handle = self._handle
+        code, state_handle = fn(handle, payload)
+        if code == 1:
+            raise _dr_engine.MessageNotHandledException(payload)
+        if code == 2:
+            raise _dr_engine.MessageObservedException(payload)
+        if code == 3:
+            state_handle = 0
+        result = _dr_c.start_action_for_state(handle, state_handle)
+        if not result:
+            return
+        state, message = result
+        while message:
+            for name, content in json.loads(message).items():
+                try:
+                    self._actions[name](content)
+                except BaseException as exc:  # durable would swallow it: keep it
+                    self._error = exc
+                break
+            # the actions leave the session state as it was: hand it back unchanged
+            _dr_c.update_state(handle, state)
+            message = _dr_c.complete_and_start_action(handle, state_handle)
+
     # -- sessions ------------------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[[], Any], event_id: str) -> None:
@@ -263,7 +311,9 @@ class PairEngine:
             err, self._error = self._error, None
             raise DutyError(f"event `{event_id}`: action failed: {err}") from err
 
-    def _session(self, subject: str, event_id: str) -> _Session:
+    def _session(
+        self, subject: str, event_id: str, loaded: list[dict[str, Any]] | None = None
+    ) -> _Session:
         sess = self._sessions.get(subject)
         if sess is not None:
             self._sessions.move_to_end(subject)
@@ -272,17 +322,17 @@ class PairEngine:
             self._evict(event_id)
         sess = _Session()
         self._sessions[subject] = sess
-        if self._load is not None:
-            facts = self._load(subject)
+        if loaded is not None or self._load is not None:
+            facts = loaded if loaded is not None else self._load(subject)  # type: ignore[misc]
             if facts:
                 self.loads += 1
                 self._current = sess
                 self._suppress = True
                 try:
-                    payload = [dict(f, sid=subject) for f in facts]
+                    payload = "[" + ",".join(_with_sid(fact_json(f), subject) for f in facts) + "]"
                     self._call(
                         "reloaded facts",
-                        lambda: self._host.assert_facts(self.name, payload),
+                        lambda: self._drive(_dr_c.assert_facts, payload),
                         event_id,
                     )
                 finally:
@@ -301,7 +351,9 @@ class PairEngine:
             # durable_rules segfaults deleting a session in which no action ran
             self._call(
                 "session marker",
-                lambda: self._host.post(self.name, {"sid": subject, "t": _OPEN_MARK}),
+                lambda: self._drive(
+                    _dr_c.assert_event, json.dumps({"sid": subject, "t": _OPEN_MARK})
+                ),
                 event_id,
             )
         if sess.fired:
@@ -316,24 +368,41 @@ class PairEngine:
         with self._lock:
             self._session(subject, event_id)
 
-    def assert_fact(self, subject: str, fact: Mapping[str, Any], event_id: str) -> list[Pair]:
-        """Add a fact about ``subject``; return the new pairs it completes."""
+    def is_live(self, subject: str) -> bool:
+        """Whether ``subject`` has a live session (its facts are in the engine)."""
+        return subject in self._sessions
+
+    def assert_fact(
+        self,
+        subject: str,
+        fact: Mapping[str, Any],
+        event_id: str,
+        *,
+        loaded: list[dict[str, Any]] | None = None,
+        text: str | None = None,
+    ) -> list[Pair]:
+        """Add a fact about ``subject``; return the new pairs it completes.
+
+        ``loaded``: the subject's standing facts (without ``fact``), when the
+        caller has just read them; used instead of ``load`` if the session
+        has to be rebuilt.  ``text``: ``fact_json(fact)`` if the caller has it.
+        """
         with self._lock:
-            sess = self._session(subject, event_id)
+            sess = self._session(subject, event_id, loaded)
             self._current = sess
             self._pairs = []
-            payload = dict(fact, sid=subject)
-            self._call("fact", lambda: self._host.assert_fact(self.name, payload), event_id)
+            payload = _with_sid(text if text is not None else fact_json(fact), subject)
+            self._call("fact", lambda: self._drive(_dr_c.assert_fact, payload), event_id)
             pairs, self._pairs = self._pairs, []
             return pairs
 
-    def retract_fact(self, subject: str, fact: Mapping[str, Any], event_id: str) -> None:
-        """Remove a fact (exactly as asserted) about ``subject``."""
+    def retract_fact(self, subject: str, fact: Mapping[str, Any] | str, event_id: str) -> None:
+        """Remove a fact (exactly as asserted; a mapping or its ``fact_json``) about ``subject``."""
         with self._lock:
             sess = self._session(subject, event_id)
             self._current = sess
-            payload = dict(fact, sid=subject)
-            self._call("retraction", lambda: self._host.retract_fact(self.name, payload), event_id)
+            payload = _with_sid(fact if isinstance(fact, str) else fact_json(fact), subject)
+            self._call("retraction", lambda: self._drive(_dr_c.retract_fact, payload), event_id)
             self._pairs = []
 
     def facts(self, subject: str) -> list[dict[str, Any]]:
@@ -370,3 +439,9 @@ class PairEngine:
 def fact_json(fact: Mapping[str, Any]) -> str:
     """A fact's canonical JSON (what the store keeps, so retraction matches)."""
     return json.dumps(fact, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _with_sid(text: str, subject: str) -> str:
+    """A fact's canonical JSON with the session id added (what the engine is given)."""
+    sid = json.dumps(subject, ensure_ascii=False)
+    return f'{text[:-1]},"sid":{sid}}}' if text != "{}" else f'{{"sid":{sid}}}'

@@ -34,7 +34,7 @@ __all__ = ["DutyMonitor", "SharingDuty", "add_duration", "read_duties"]
 
 STATUSES = ("raised", "withdrawn", "delivered")
 #: Entries kept in each in-memory decision cache (cleared when full: memory stays bounded).
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 32768
 
 
 class _DecisionLike(Protocol):
@@ -163,7 +163,9 @@ _DUTY_COLUMNS = (
 )
 
 
-def _duty_from_row(row: Sequence[Any], decision: Mapping[str, Any]) -> SharingDuty:
+def _duty_from_row(
+    row: Sequence[Any], decision: Mapping[str, Any], because_ids: tuple[str, ...] | None = None
+) -> SharingDuty:
     """A duty from its row in the store and the stored decision it was raised under."""
     duty_id, status, subject, finding, case, _, category, purpose, due, because, raised_at = row
     return SharingDuty(
@@ -176,7 +178,7 @@ def _duty_from_row(row: Sequence[Any], decision: Mapping[str, Any]) -> SharingDu
         legal_basis=tuple(decision["legal_basis"]),
         route=decision["route"],
         due=due,
-        because=tuple(json.loads(because)),
+        because=because_ids if because_ids is not None else tuple(json.loads(because)),
         ruleset=decision["ruleset"],
         outcome=decision["outcome"],
         rules=tuple(decision["rules"]),
@@ -322,7 +324,14 @@ class DutyMonitor:
         self._decisions: dict[tuple[str, str, str, str, date], tuple[_Decided, Any]] = {}
         self._decision_data: dict[int, dict[str, Any]] = {}
         self._decision_ids: dict[str, int] = {}
-        self.stats = {"events": 0, "skipped": 0, "raised": 0, "withdrawn": 0, "delivered": 0}
+        self.stats = {
+            "events": 0,
+            "skipped": 0,
+            "engine_skipped": 0,
+            "raised": 0,
+            "withdrawn": 0,
+            "delivered": 0,
+        }
         try:
             self._db = sqlite3.connect(self.store, check_same_thread=False, isolation_level=None)
             if self.store != ":memory:":
@@ -341,6 +350,7 @@ class DutyMonitor:
                 f"not `{fp}`; use a new store"
             )
         cats = _proactive_categories(registry) if prefilter else None
+        self._pair_categories = cats
         self._engine = PairEngine(
             fp,
             categories=cats,
@@ -507,15 +517,37 @@ class DutyMonitor:
         self.flush()
         return self.duties()
 
+    def _may_pair(self, fact: Mapping[str, Any], standing: Iterable[Mapping[str, Any]]) -> bool:
+        """Whether ``fact`` could complete a pair that is decided, given the standing facts.
+
+        A finding pairs with a case of another agency, and only when its
+        category is one some proactive rule covers (the prefilter); a case
+        with such a finding of another agency.  When nothing can pair, the
+        engine need not see the fact now: it is in the store and is loaded
+        into the subject's session when an event that can pair arrives.
+        """
+        cats = self._pair_categories
+        agency = fact["agency"]
+        if fact["t"] == "finding":
+            if cats is not None and fact["v"] not in cats:
+                return False
+            return any(f["t"] == "case" and f["agency"] != agency for f in standing)
+        return any(
+            f["t"] == "finding" and f["agency"] != agency and (cats is None or f["v"] in cats)
+            for f in standing
+        )
+
     def _apply(self, ev: DutyEvent) -> list[SharingDuty]:
         kind = ev.type
         if kind == "duty_delivered":
             duty = self._set_status(ev.key, "delivered", ev.id)
             return [duty] if duty is not None else []
+        db = self._db
+        engine = self._engine
+        subject = ev.subject
         is_case = kind in ("case_opened", "case_closed")
         ref = _ref("case" if is_case else "finding", ev.agency, ev.key)
         if kind in ("case_opened", "finding_recorded"):
-            self._engine.touch(ev.subject, ev.id)  # load the subject before the store changes
             fact = {
                 "t": "case" if is_case else "finding",
                 "agency": ev.agency,
@@ -524,41 +556,53 @@ class DutyMonitor:
                 "eid": ev.id,
                 "at": _utc(ev.at).isoformat(),
             }
+            live = engine.is_live(subject)
+            standing: list[dict[str, Any]] | None = None
+            if not live:
+                # read before the store changes: these are the facts to reload
+                standing = self._load_facts(subject)
             text = fact_json(fact)
             if (
-                self._db.execute(
-                    "INSERT OR IGNORE INTO facts VALUES (?, ?, ?)", (ev.subject, ref, text)
+                db.execute(
+                    "INSERT OR IGNORE INTO facts VALUES (?, ?, ?)", (subject, ref, text)
                 ).rowcount
                 == 0
             ):
                 return []  # already open / standing
-            pairs = self._engine.assert_fact(ev.subject, json.loads(text), ev.id)
+            if standing is not None and not self._may_pair(fact, standing):
+                # nothing it could pair with: stored only, the engine sees it
+                # (with the subject's other facts) once an event can pair
+                self.stats["engine_skipped"] += 1
+                return []
+            pairs = engine.assert_fact(subject, fact, ev.id, loaded=standing, text=text)
             out = []
             for f, k in pairs:
-                duty = self._raise(ev.subject, f, k)
+                duty = self._raise(subject, f, k)
                 if duty is not None:
                     out.append(duty)
             return out
         # case_closed / finding_withdrawn
-        self._engine.touch(ev.subject, ev.id)  # load the subject before the store changes
-        row = self._db.execute(
-            "DELETE FROM facts WHERE subject = ? AND ref = ? RETURNING fact", (ev.subject, ref)
+        row = db.execute(
+            "DELETE FROM facts WHERE subject = ? AND ref = ? RETURNING fact", (subject, ref)
         ).fetchone()
         if row is None:
             return []
-        self._engine.retract_fact(ev.subject, json.loads(row[0]), ev.id)
+        if engine.is_live(subject):
+            engine.retract_fact(subject, row[0], ev.id)
+        # else: the subject's session holds nothing; the store no longer has the fact
         column = "kase" if is_case else "finding"
-        ids = self._db.execute(
-            f"SELECT id FROM duties INDEXED BY duties_subject "
-            f"WHERE subject = ? AND {column} = ? AND status = 'raised'",
-            (ev.subject, ref),
+        rows = db.execute(
+            f"UPDATE duties INDEXED BY duties_subject SET status = 'withdrawn', "
+            f"because = json_insert(because, '$[#]', ?) "
+            f"WHERE subject = ? AND {column} = ? AND status = 'raised' "
+            f"RETURNING seq, {_DUTY_COLUMNS}",
+            (ev.id, subject, ref),
         ).fetchall()
-        out = []
-        for (duty_id,) in ids:
-            duty = self._set_status(duty_id, "withdrawn", ev.id)
-            if duty is not None:
-                out.append(duty)
-        return out
+        if not rows:
+            return []
+        rows.sort()
+        self.stats["withdrawn"] += len(rows)
+        return [_duty_from_row(r[1:], self._decision(r[6])) for r in rows]
 
     def _raise(
         self, subject: str, f: Mapping[str, Any], k: Mapping[str, Any]
@@ -587,7 +631,7 @@ class DutyMonitor:
             f["v"],
             purpose,
             due,
-            json.dumps([first[1], second[1]]),
+            json.dumps([first[1], second[1]], separators=(",", ":")),
             later.isoformat(),
         )
         cur = self._db.execute(
@@ -596,7 +640,7 @@ class DutyMonitor:
         if cur.rowcount == 0:
             return None  # raised before: never twice
         self.stats["raised"] += 1
-        return _duty_from_row(row, self._decision(dec_id))
+        return _duty_from_row(row, self._decision(dec_id), (first[1], second[1]))
 
     def _decision(self, dec_id: int) -> dict[str, Any]:
         data = self._decision_data.get(dec_id)
@@ -608,18 +652,23 @@ class DutyMonitor:
         return data
 
     def _set_status(self, duty_id: str, status: str, event_id: str | None) -> SharingDuty | None:
-        row = self._db.execute(
-            f"SELECT {_DUTY_COLUMNS} FROM duties WHERE id = ? AND status = 'raised'", (duty_id,)
-        ).fetchone()
+        if event_id is None:
+            sql = (
+                f"UPDATE duties SET status = ? WHERE id = ? AND status = 'raised' "
+                f"RETURNING {_DUTY_COLUMNS}"
+            )
+            args: tuple[str, ...] = (status, duty_id)
+        else:
+            sql = (
+                f"UPDATE duties SET status = ?, because = json_insert(because, '$[#]', ?) "
+                f"WHERE id = ? AND status = 'raised' RETURNING {_DUTY_COLUMNS}"
+            )
+            args = (status, event_id, duty_id)
+        row = self._db.execute(sql, args).fetchone()
         if row is None:
             return None
-        because = json.loads(row[9]) + ([event_id] if event_id else [])
-        new = (*row[:1], status, *row[2:9], json.dumps(because), row[10])
-        self._db.execute(
-            "UPDATE duties SET status = ?, because = ? WHERE id = ?", (status, new[9], duty_id)
-        )
         self.stats[status] += 1
-        return _duty_from_row(new, self._decision(row[5]))
+        return _duty_from_row(row, self._decision(row[5]))
 
     # -- reading and delivering -------------------------------------------------------
 
