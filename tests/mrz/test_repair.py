@@ -220,3 +220,54 @@ def test_unlikely_candidate_is_not_used_even_if_it_fits() -> None:
     cands[1][col - 1] = [(read[1][col - 1], 0.6), (ch, 0.4)]
     m = repair_mrz(read, candidates=cands, reference_date=REF)
     assert [(r.column, r.corrected) for r in m.repairs] == [(col, ch)]  # the engine vouched
+
+
+def test_letters_in_dates_become_their_only_digit_even_beyond_max_changes() -> None:
+    """Four `O` in the two dates: more than MAX_CHANGES, yet none of them is a guess."""
+    lines = generate_mrz(
+        "TD3",
+        document_code="P",
+        issuing_state="CZE",
+        surname="CERNY",
+        given_names="JIRI ANNA",
+        document_number="VB214FC5A",
+        nationality="CZE",
+        birth_date=date(1985, 3, 26),
+        sex="X",
+        expiry_date=date(2030, 5, 8),
+    )
+    dates = [(1, 15), (1, 22), (1, 23), (1, 25)]  # 0-based: 850326 and 300508
+    read = [lines[0], list(lines[1])]
+    for _line, col in dates:
+        assert read[1][col] == "0"
+        read[1][col] = "O"
+    m = repair_mrz([read[0], "".join(read[1])], reference_date=REF)
+    assert m.lines == lines
+    assert m.valid
+    assert m.birth_date == date(1985, 3, 26) and m.expiry_date == date(2030, 5, 8)
+    assert [(r.line, r.column, r.read, r.corrected) for r in m.repairs] == [
+        (2, c + 1, "O", "0") for _l, c in dates
+    ]
+    assert not any(w.code == "repair_ambiguous" for w in m.warnings)
+
+
+def test_letter_in_date_with_two_digit_candidates_is_left_to_the_check_digits() -> None:
+    lines = generate_mrz(
+        "TD3",
+        document_code="P",
+        issuing_state="CZE",
+        surname="CERNY",
+        given_names="JIRI",
+        document_number="VB214FC5A",
+        nationality="CZE",
+        birth_date=date(1985, 3, 26),
+        sex="M",
+        expiry_date=date(2030, 5, 8),
+    )
+    read = lines[1][:15] + "O" + lines[1][16:]
+    cands: list[list[list[tuple[str, float]] | None]] = [[None] * 44, [None] * 44]
+    cands[1][15] = [("O", 0.5), ("8", 0.3), ("0", 0.2)]
+    m = repair_mrz([lines[0], read], candidates=cands, reference_date=REF)
+    # 0 and 8 are both candidates: the birth date's check digit picks 0
+    assert m.lines == lines
+    assert m.valid

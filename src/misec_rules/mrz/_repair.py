@@ -255,6 +255,49 @@ def _forced(work: _Work, f: Field, pos: Pos) -> str | None:
     return options[0] if len(options) == 1 else None
 
 
+def _only_digit(work: _Work, pos: Pos) -> str | None:
+    """The one digit a letter read at ``pos`` may stand for, or None when not unique.
+
+    The digits considered are the letter's look-alikes and the OCR engine's own
+    alternatives for the position.
+    """
+    read = work.get(pos)
+    options = {c for c in CONFUSABLE.get(read, "") if c in DIGITS}
+    options |= {c for c, _p in work.candidates(pos) if c in DIGITS}
+    return options.pop() if len(options) == 1 else None
+
+
+def _date_letters(work: _Work, f: Field) -> list[tuple[Pos, str]]:
+    """Letters in date ``f`` replaced by their only digit, when its check digit then passes.
+
+    A letter in a date has one digit look-alike at most (`O` -> `0`), so the
+    replacement is not a guess; doing it here, confirmed by the date's own check
+    digit, leaves the check-digit search its budget of changes for real ambiguity
+    (two misread dates hold more than :data:`MAX_CHANGES` letters easily).  When a
+    letter has no unique digit or the check digit fails, nothing is changed here
+    and the search decides.
+    """
+    changes: list[tuple[Pos, str]] = []
+    for col in f.columns():
+        pos = (f.line, col)
+        if work.get(pos) in LETTERS:
+            digit = _only_digit(work, pos)
+            if digit is None:
+                return []
+            changes.append((pos, digit))
+    if not changes or f.check is None:
+        return []
+    chk = work.fmt[f.check]
+    text = "".join(work.grid[f.line][f.start : f.end])
+    for (_line, col), digit in changes:
+        i = col - f.start
+        text = text[:i] + digit + text[i + 1 :]
+    mark = work.get((chk.line, chk.start))
+    if _plausible_date(text) and mark.isdigit() and check_value(text) == int(mark):
+        return changes
+    return []
+
+
 def _filler_run(work: _Work, f: Field) -> tuple[list[Pos], list[Pos]]:
     """``K`` read in the filler run at the end of ``f``: (confident, uncertain) positions.
 
@@ -330,6 +373,8 @@ def _position_rules(work: _Work, repairs_at: dict[Pos, str]) -> None:
                 continue
             # other characters in checked fields are left to the check-digit search
             checked = f.kind in ("date", "check", "number", "optional")
+            if f.kind == "date" and read in LETTERS:
+                continue  # see _date_letters below
             if (
                 checked
                 and read not in _FILLER_LOOKALIKES
@@ -341,6 +386,9 @@ def _position_rules(work: _Work, repairs_at: dict[Pos, str]) -> None:
                 # a digit in a name, a K standing for `<` in a check-digit position:
                 # no check digit can confirm either
                 change(pos, ch, f, sure=read in _FILLER_LOOKALIKES)
+        if f.kind == "date":
+            for pos, digit in _date_letters(work, f):
+                change(pos, digit, f, sure=True)
         if f.kind == "code" and f.width == 2:
             pos = (f.line, f.start + 1)
             if work.get(pos) == "K":
