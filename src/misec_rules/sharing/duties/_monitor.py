@@ -591,6 +591,17 @@ class DutyMonitor:
             engine.retract_fact(subject, row[0], ev.id)
         # else: the subject's session holds nothing; the store no longer has the fact
         column = "kase" if is_case else "finding"
+        # a read first: most retractions have no duty to withdraw, and the
+        # read is several times cheaper than an UPDATE that finds nothing
+        if (
+            db.execute(
+                f"SELECT 1 FROM duties INDEXED BY duties_subject "
+                f"WHERE subject = ? AND {column} = ? AND status = 'raised'",
+                (subject, ref),
+            ).fetchone()
+            is None
+        ):
+            return []
         rows = db.execute(
             f"UPDATE duties INDEXED BY duties_subject SET status = 'withdrawn', "
             f"because = json_insert(because, '$[#]', ?) "
