@@ -20,6 +20,7 @@ from misec_rules.authenticity._model import Finding, Severity
 
 __all__ = [
     "copy_move",
+    "copy_move_noise",
     "ela",
     "grey_copy",
     "locate_portrait",
@@ -296,6 +297,244 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
     return out
 
 
+_CELL = 16
+
+
+def _cell_sums(x: F32) -> F32:
+    h, w = x.shape[0] // _CELL * _CELL, x.shape[1] // _CELL * _CELL
+    return np.asarray(
+        x[:h, :w].reshape(h // _CELL, _CELL, w // _CELL, _CELL).sum(axis=(1, 3)), np.float32
+    )
+
+
+def _noise_residual(
+    gray: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_]
+) -> tuple[F32, npt.NDArray[np.bool_]]:
+    """High-pass residual (sensor noise and grain) on flat pixels only, and the flat mask.
+
+    Flat: the image smoothed beyond its noise (Gaussian, sigma 2) varies by less
+    than 3 grey levels (std) in 9x9.  Print, guilloche lines and portrait
+    contours are left out, so what remains is the capture's own noise, which a
+    genuine page never repeats and a copied block carries along.
+    """
+    g = gray.astype(np.float32)
+    r = g - cv2.GaussianBlur(g, (0, 0), 1.0)
+    sm = cv2.GaussianBlur(g, (0, 0), 2.0)
+    var = cv2.blur(sm * sm, (9, 9)) - cv2.blur(sm, (9, 9)) ** 2
+    flat = (var < 9.0) & keep
+    r[~flat] = 0.0
+    return np.asarray(r, np.float32), flat
+
+
+def _noise_match(
+    res: F32, flat: npt.NDArray[np.bool_], box: list[int], dx: int, dy: int
+) -> tuple[int, list[int] | None, float]:
+    """Cells (16x16) of ``box`` whose noise correlates with the noise ``(dx, dy)`` away.
+
+    Returns the largest 4-connected group of cells with a normalised correlation
+    above 0.3 (count, its box on the source side, its mean correlation).  Cells
+    with too few flat pixels or no measurable noise are not counted.
+    """
+    h, w = res.shape
+    x0, y0 = max(0, box[0], -dx), max(0, box[1], -dy)
+    x1, y1 = min(w, box[0] + box[2], w - dx), min(h, box[1] + box[3], h - dy)
+    if x1 - x0 < 2 * _CELL or y1 - y0 < 2 * _CELL:
+        return 0, None, 0.0
+    a = res[y0:y1, x0:x1]
+    b = res[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    both = flat[y0:y1, x0:x1] & flat[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    a = a * both
+    b = b * both
+    n = _cell_sums(both.astype(np.float32))
+    saa, sbb = _cell_sums(a * a), _cell_sums(b * b)
+    ok = (n >= 48) & (saa >= 0.3 * n) & (sbb >= 0.3 * n)
+    corr = np.where(ok, _cell_sums(a * b) / np.sqrt(np.maximum(saa * sbb, 1e-6)), 0.0)
+    hit = (corr > 0.3).astype(np.uint8)
+    num, labels, stats, _ = cv2.connectedComponentsWithStats(hit, connectivity=4)
+    if num < 2:
+        return 0, None, 0.0
+    i = 1 + int(np.argmax(stats[1:, 4]))
+    cx, cy, cw, ch, cnt = (int(v) for v in stats[i])
+    area = [x0 + cx * _CELL, y0 + cy * _CELL, cw * _CELL, ch * _CELL]
+    return cnt, area, float(corr[labels == i].mean())
+
+
+def _best_shift(res: F32, box: list[int], dx: float, dy: float) -> tuple[int, int]:
+    """The integer shift within 2 px of ``(dx, dy)`` whose noise agrees best (centre of box)."""
+    h, w = res.shape
+    cx, cy = box[0] + box[2] // 2, box[1] + box[3] // 2
+    bw, bh = min(box[2], 240), min(box[3], 240)
+    bx, by = cx - bw // 2, cy - bh // 2
+    best, best_s = (round(dx), round(dy)), 0.0
+    for ox in range(-2, 3):
+        for oy in range(-2, 3):
+            sx, sy = round(dx) + ox, round(dy) + oy
+            x0, y0 = max(0, bx, -sx), max(0, by, -sy)
+            x1, y1 = min(w, bx + bw, w - sx), min(h, by + bh, h - sy)
+            if x1 - x0 < 16 or y1 - y0 < 16:
+                continue
+            s = float((res[y0:y1:2, x0:x1] * res[y0 + sy : y1 + sy : 2, x0 + sx : x1 + sx]).sum())
+            if s > best_s:
+                best, best_s = (sx, sy), s
+    return best
+
+
+def _shift_proposals(
+    gray: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_], min_shift: int, min_matches: int
+) -> list[tuple[list[int], float, float, int]]:
+    """Displacements shared by several ORB keypoint pairs (at most 16, most shared first).
+
+    Keypoints are FAST corners on the image scaled to at most 1000 px, at most 40
+    per cell of an 8x10 grid (40) so that plain areas get keypoints too (a global
+    cap spends them all on print); each is matched with its 4 nearest
+    descriptors (Hamming distance <= 40).  Shifts are binned at 6 px.
+    """
+    scale = min(1.0, 1000.0 / max(gray.shape))
+    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    k = cv2.resize(
+        keep.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST
+    )
+    h, w = small.shape
+    fast = cv2.FastFeatureDetector_create(threshold=8, nonmaxSuppression=True)  # type: ignore[attr-defined]
+    found = fast.detect(small, k * 255)
+    if len(found) < 20:
+        return []
+    xy = np.array([p.pt for p in found])
+    resp = np.array([p.response for p in found])
+    rows, cols = 8, 10
+    cell = (xy[:, 1] * rows // h).astype(int) * cols + (xy[:, 0] * cols // w).astype(int)
+    order = np.lexsort((-resp, cell))
+    rank = np.zeros(len(order), dtype=int)
+    sorted_cells = cell[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
+    for a, b in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        rank[order[a:b]] = np.arange(b - a)
+    kps = [found[i] for i in np.flatnonzero(rank < 40)]
+    for p in kps:
+        p.size = 15.0
+    orb = cv2.ORB_create(edgeThreshold=15, patchSize=15)  # type: ignore[attr-defined]
+    kps, desc = orb.compute(small, kps)
+    if desc is None or len(kps) < 20:
+        return []
+    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, desc, k=5)
+    match = np.array(
+        [(m.queryIdx, m.trainIdx, m.distance) for cand in knn for m in cand[1:]], dtype=np.float64
+    ).reshape(-1, 3)
+    match = match[(match[:, 0] != match[:, 1]) & (match[:, 2] <= 40)]
+    pts = np.array([p.pt for p in kps], dtype=np.float64) / scale
+    p, q = pts[match[:, 0].astype(int)], pts[match[:, 1].astype(int)]
+    d = q - p
+    far = np.hypot(d[:, 0], d[:, 1]) >= min_shift
+    p, q, d = p[far], q[far], d[far]
+    # one orientation per pair: the displacement points down (or right)
+    flip = (d[:, 1] < 0) | ((d[:, 1] == 0) & (d[:, 0] < 0))
+    p = np.where(flip[:, None], q, p)
+    d = np.where(flip[:, None], -d, d)
+    if len(d) == 0:
+        return []
+    arr = np.hstack([p, d])
+    binned = np.round(arr[:, 2:] / 6.0).astype(int)
+    _, inverse, counts = np.unique(binned, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    out: list[tuple[list[int], float, float, int]] = []
+    for i in np.argsort(-counts)[:16]:
+        if counts[i] < min_matches:
+            break
+        group = arr[inverse == i]
+        dx, dy = (float(v) for v in np.median(group[:, 2:], axis=0))
+        gx0, gy0 = np.maximum(group[:, :2].min(axis=0) - 80, 0)
+        gx1, gy1 = group[:, :2].max(axis=0) + 80
+        out.append(([int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0)], dx, dy, int(counts[i])))
+    return out
+
+
+def copy_move_noise(ctx: CheckContext) -> dict[str, Any]:
+    """A block of the image repeated elsewhere in it, capture noise included.
+
+    Keypoint pairs (ORB descriptors on FAST corners spread over the page)
+    propose displacements that several pairs share.  Each proposal is verified
+    on the **noise** of flat pixels (the high-pass residual where no print is):
+    per 16x16 cell, the normalised correlation between the cell and the cell
+    at that displacement (best integer shift within 2 px).  A genuine page
+    repeats print (labels, guilloche, fillers) but never its capture noise; a
+    copied block carries its noise along, so its cells correlate (0.4-0.98 on
+    our copies, ~0 elsewhere).  The statistic is the side of the largest
+    connected group of correlating cells (``16 * sqrt(cells)``), compared with
+    ``copy_move_min_side`` times the image's smaller side.  A group that also
+    correlates at twice or half the shift, before the source, or 2 px beside the shift
+    is left out: periodic or smooth structure that slipped into the flat mask,
+    not copied noise.
+    """
+    cfg = ctx.profile.checks.integrity
+    gray = ctx.gray
+    keep = _mask_out(ctx)
+    min_side = cfg.copy_move_noise_min_side * min(gray.shape)
+    out: dict[str, Any] = {
+        "method": "noise",
+        "side_px": 0.0,
+        "threshold_px": round(min_side, 1),
+        "candidates": 0,
+        "region": None,
+    }
+    if min(gray.shape) < _COPY_MOVE_MIN_IMAGE_SIDE:
+        out["not_measured"] = f"image under {_COPY_MOVE_MIN_IMAGE_SIDE} px on its smaller side"
+        return out
+    min_shift = max(cfg.copy_move_min_shift, int(_COPY_MOVE_MIN_SHIFT_RATIO * min(gray.shape)))
+    proposals = _shift_proposals(gray, keep, min_shift, 3)
+    out["candidates"] = len(proposals)
+    if not proposals:
+        return out
+    res, flat = _noise_residual(gray, keep)
+    best: tuple[int, int, int, list[int], float, int] | None = None
+    for box, dx, dy, count in proposals:
+        sx, sy = _best_shift(res, box, dx, dy)
+        cells, area, corr = _noise_match(res, flat, box, sx, sy)
+        if area is None or (best is not None and cells <= best[0]):
+            continue
+        if _CELL * np.sqrt(cells) <= min_side or cells < _COPY_MOVE_MIN_CELLS:
+            # below the threshold: the statistic only, without the costly exclusions
+            out["unconfirmed_side_px"] = max(
+                out.get("unconfirmed_side_px", 0.0), round(_CELL * float(np.sqrt(cells)), 1)
+            )
+            continue
+        others = [
+            _noise_match(res, flat, area, 2 * sx, 2 * sy)[0],
+            _noise_match(res, flat, area, sx // 2, sy // 2)[0],
+            _noise_match(res, flat, [area[0] - sx, area[1] - sy, area[2], area[3]], sx, sy)[0],
+        ]
+        others += [_noise_match(res, flat, area, sx + ox, sy + oy)[0] for ox, oy in _BESIDE]
+        if max(others) >= 0.25 * cells:
+            out["periodic_shift"] = [sx, sy]
+            continue
+        best = (cells, sx, sy, area, corr, count)
+    if best is None:
+        return out
+    cells, dx, dy, (bx, by, bw, bh), corr, count = best
+    out.update(
+        {
+            "side_px": round(_CELL * float(np.sqrt(cells)), 1),
+            "cells": cells,
+            "noise_correlation": round(corr, 2),
+            "matches": count,
+            "shift": [dx, dy],
+            "source": [bx, by, bw, bh],
+            "target": [bx + dx, by + dy, bw, bh],
+            "region": [min(bx, bx + dx), min(by, by + dy), bw + abs(dx), bh + abs(dy)],
+        }
+    )
+    return out
+
+
+_BESIDE = ((2, 0), (-2, 0), (0, 2), (0, -2))
+# Real specimen pages repeat background patterns at short periods (28-61 px, 5-14 %
+# of the smaller side) closely enough to correlate; small images hold too little
+# noise to tell.  Copies over a shorter distance, or in smaller images, are not
+# looked for.
+_COPY_MOVE_MIN_SHIFT_RATIO = 0.12
+_COPY_MOVE_MIN_CELLS = 12
+_COPY_MOVE_MIN_IMAGE_SIDE = 600
+
+
 # --- screen recapture ----------------------------------------------------------
 
 
@@ -559,18 +798,34 @@ def run(ctx: CheckContext) -> list[Finding]:
             )
         )
     if cfg.copy_move:
-        c = copy_move(ctx)
+        c = copy_move_noise(ctx) if cfg.copy_move_method == "noise" else copy_move(ctx)
         stats["copy_move"] = c
         if c["side_px"] > c["threshold_px"]:
+            what = (
+                "an area, capture noise included,"
+                if c.get("method") == "noise"
+                else "a textured area"
+            )
             out.append(
                 finding(
                     "integrity.copy_move",
                     Severity.FAIL,
-                    f"a textured area of {c['side_px']:.0f} px repeats elsewhere in the image "
+                    f"{what} of {c['side_px']:.0f} px repeats elsewhere in the image "
                     f"shifted by {c['shift']} (threshold {c['threshold_px']:g} px)",
                     {
                         k: c[k]
-                        for k in ("side_px", "threshold_px", "matches", "shift", "source", "target")
+                        for k in (
+                            "method",
+                            "side_px",
+                            "threshold_px",
+                            "cells",
+                            "noise_correlation",
+                            "matches",
+                            "shift",
+                            "source",
+                            "target",
+                        )
+                        if k in c
                     },
                     c["region"],
                 )
