@@ -72,3 +72,39 @@ def test_unknown_engine_is_usage_error(write_png: Any) -> None:
     assert res.exit_code == 2
     (obj,) = _lines(res.stdout)
     assert "unknown engine" in obj["error"]
+
+
+def test_debug_path_that_is_a_file_is_usage_error_before_any_read(
+    tmp_path: Path, write_png: Any
+) -> None:
+    p = write_png("good.png", render_mrz_page(TD3_SPEC))
+    taken = tmp_path / "taken.txt"
+    taken.write_text("x")
+    res = runner.invoke(app, ["mrz", "read", str(p), "--json", "--debug", str(taken)])
+    assert res.exit_code == 2, res.output
+    (obj,) = _lines(res.stdout)
+    assert set(obj) == {"error"}
+    assert "not a directory" in obj["error"] and str(taken) in obj["error"]
+    assert taken.read_text() == "x"
+
+
+def test_debug_with_several_images_writes_one_sub_folder_each(
+    tmp_path: Path, write_png: Any
+) -> None:
+    a = write_png("a.png", render_mrz_page(TD3_SPEC))
+    b = write_png("b.png", render_mrz_page(TD3_SPEC))
+    dbg = tmp_path / "dbg"
+    res = runner.invoke(
+        app, ["mrz", "read", str(a), str(b), "--json", "--engine", "ocrb", "--debug", str(dbg)]
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(x.name for x in dbg.iterdir()) == ["001_a", "002_b"]
+    assert (dbg / "002_b" / "reading.json").exists()
+
+
+def test_help_says_where_debug_images_go() -> None:
+    res = runner.invoke(app, ["mrz", "read", "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    text = " ".join(res.stdout.split())
+    assert "into DIR itself for one image" in text
+    assert "no MRZ is found" in text

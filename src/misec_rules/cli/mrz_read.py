@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -36,24 +37,36 @@ def register(app: typer.Typer) -> None:
         debug: Path | None = typer.Option(
             None,
             "--debug",
-            help="Write each stage's intermediate images to DIR (one sub-folder per image).",
+            help="Write each stage's intermediate images to DIR: into DIR itself for one "
+            "image, one sub-folder per image (NNN_name) for several.",
             metavar="DIR",
         ),
     ) -> None:
         """Read the machine-readable zone from document images.
 
-        Exit code 0 when every MRZ is found and valid, 1 when a check digit fails or no
-        MRZ is found, 2 when an input cannot be read as an image.
-        """
-        from misec_rules.vision import ENGINES, read_mrz
+        Exit code 0: every MRZ found and valid.
 
-        if engine not in ENGINES:
-            msg = f"unknown engine `{engine}`; choose one of {', '.join(ENGINES)}"
+        Exit code 1: a check digit fails, or no MRZ is found.
+
+        Exit code 2: an input cannot be read as an image, or bad usage.
+        """
+        from misec_rules.vision import ENGINES, DebugDirError, read_mrz
+        from misec_rules.vision._read import check_debug_dir
+
+        def usage(msg: str) -> NoReturn:
             if as_json:
                 emit_json(error_line(msg))
             else:
                 typer.echo(f"error: {msg}", err=True)
             raise typer.Exit(EXIT_USAGE)
+
+        if engine not in ENGINES:
+            usage(f"unknown engine `{engine}`; choose one of {', '.join(ENGINES)}")
+        if debug is not None:
+            try:
+                check_debug_dir(debug)
+            except DebugDirError as exc:
+                usage(str(exc))
         worst = EXIT_OK
         for k, path in enumerate(images):
             name = str(path)
@@ -62,7 +75,7 @@ def register(app: typer.Typer) -> None:
                 dbg = debug / f"{k + 1:03d}_{path.stem}" if len(images) > 1 else debug
             try:
                 reading = read_mrz(path, engine=engine, debug_dir=dbg)
-            except (ImageError, EngineError) as exc:
+            except (ImageError, EngineError, DebugDirError) as exc:
                 worst = max(worst, EXIT_USAGE)
                 if as_json:
                     emit_json(error_line(str(exc), path=name))

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from misec_rules.errors import EngineError, ImageError, ImageTooLarge
 from misec_rules.vision._load import MAX_PIXELS, load_image
-from misec_rules.vision._read import ENGINES, MRZReading, read_mrz
+from misec_rules.vision._read import ENGINES, DebugDirError, MRZReading, read_mrz
 
 __all__ = [
     "ENGINES",
     "MAX_PIXELS",
+    "DebugDirError",
     "EngineError",
     "ImageError",
     "ImageTooLarge",

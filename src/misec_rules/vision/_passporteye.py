@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -47,7 +48,9 @@ def read(image: NDArray[np.uint8], /) -> PassportEyeResult | None:
         PassportEye is not installed or failed on the image.
     """
     try:
-        from passporteye import read_mrz
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from passporteye import read_mrz
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise EngineError("passporteye engine: the passporteye package is not installed") from exc
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -55,7 +58,11 @@ def read(image: NDArray[np.uint8], /) -> PassportEyeResult | None:
     if not ok:
         raise EngineError("passporteye engine: cannot hand the image over (png encoding failed)")
     try:
-        result = read_mrz(io.BytesIO(enc.tobytes()))
+        with warnings.catch_warnings():
+            # its scikit-image calls print FutureWarnings/DeprecationWarnings on
+            # stderr; they are the engine's business, not the user's
+            warnings.simplefilter("ignore")
+            result = read_mrz(io.BytesIO(enc.tobytes()))
         if result is None:
             return None
         text = str(result.aux.get("text", "") if hasattr(result, "aux") else "")

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from misec_rules.errors import EngineError, MRZError
+from misec_rules.errors import EngineError, MisecError, MRZError
 from misec_rules.mrz import FORMATS, MRZ, MRZWarning
 from misec_rules.vision import _ocrb, _passporteye, _tesseract
 from misec_rules.vision._load import ImageSource, load_image
@@ -54,7 +54,7 @@ from misec_rules.vision._locate import (
     to_gray,
 )
 
-__all__ = ["ENGINES", "Engine", "MRZReading", "read_mrz"]
+__all__ = ["ENGINES", "DebugDirError", "Engine", "MRZReading", "check_debug_dir", "read_mrz"]
 
 Engine = Literal["auto", "ocrb", "tesseract", "passporteye"]
 ENGINES: tuple[str, ...] = ("auto", "ocrb", "tesseract", "passporteye")
@@ -127,6 +127,29 @@ def cpu_seconds() -> float:
     """CPU seconds of this process and its finished children (tesseract runs as one)."""
     ch = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+class DebugDirError(MisecError, ValueError):
+    """The debug directory cannot be used (it is a file, or cannot be created)."""
+
+
+def check_debug_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a directory the debug images can go to, created if missing.
+
+    Raises
+    ------
+    DebugDirError
+        ``path`` exists and is not a directory, or cannot be created.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise DebugDirError(f"debug directory `{p}` exists and is not a directory")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DebugDirError(f"debug directory `{p}` cannot be created ({reason.lower()})") from exc
+    return p
 
 
 @dataclass
@@ -472,6 +495,8 @@ def read_mrz(
         60 megapixels).
     EngineError
         The engine is unknown, or missing or broken on this machine.
+    DebugDirError
+        ``debug_dir`` is a file or cannot be created (checked before any work).
 
     References
     ----------
@@ -479,6 +504,8 @@ def read_mrz(
     """
     if engine not in ENGINES:
         raise EngineError(f"unknown engine `{engine}`; choose one of {', '.join(ENGINES)}")
+    if debug_dir is not None:
+        check_debug_dir(debug_dir)
     wall = time.perf_counter()
     st = _Stages(Path(debug_dir) if debug_dir is not None else None, {})
     img = st.run("load", lambda: load_image(image))
