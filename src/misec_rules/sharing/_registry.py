@@ -209,7 +209,9 @@ class RulesetRegistry:
         if src not in agencies or dst not in agencies or purpose not in compiled.purposes:
             why = self._unknown(compiled, src, dst, purpose)
             per = tuple(not_covered(c, why[0], why[1]) for c in categories)
-            return self._combine(version.name, per, None, on, version, when)
+            # the route names the recipient whenever the recipient is known
+            known_route = compiled.route_for(dst, categories) if dst in agencies else None
+            return self._combine(version.name, per, known_route, on, version, when)
         plans = compiled.index.get((src, dst, purpose, initiative))
         route = compiled.route_for(dst, categories)
         if len(categories) == 1:

@@ -89,8 +89,6 @@ def parse_request(data: Any) -> Parsed:
     else:
         if cats is None:
             raise RequestError("request lacks `categories`")
-        if isinstance(cats, str):
-            cats = [cats]
         if not isinstance(cats, list | tuple) or not cats:
             raise RequestError("request `categories` must be a non-empty list of strings")
         for c in cats:
