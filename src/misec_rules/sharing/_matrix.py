@@ -32,16 +32,21 @@ class MatrixCell:
     entries: dict[str, tuple[tuple[str, str, str], ...]]
     rules: tuple[str, ...]
     conditional: tuple[str, ...] = ()
+    children_differ: bool = False
 
     @property
     def symbol(self) -> str:
         """The cell at a glance: ``R`` required, ``P`` permitted, ``X`` prohibited, ``!``.
 
-        A trailing ``*`` says some rule here applies only when its condition holds
+        The letters are every outcome other than not_covered that some category of
+        the matrix (with ``--category C``: C or a descendant), purpose and initiative
+        gets, so an ``X`` anywhere below C shows.  ``~`` says some descendant of C is
+        decided differently from C itself for the same purpose and initiative.  A
+        trailing ``*`` says some rule here applies only when its condition holds
         (the letters are for a request with an empty context).
         """
         letters = "".join(SYMBOLS[o] for o in _ORDER if self.entries.get(o))
-        return letters + ("*" if self.conditional else "")
+        return letters + ("~" if self.children_differ else "") + ("*" if self.conditional else "")
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -52,18 +57,30 @@ class MatrixCell:
             "outcomes": {o: [list(t) for t in v] for o, v in self.entries.items()},
             "rules": list(self.rules),
             "conditional": list(self.conditional),
+            "children_differ": self.children_differ,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Matrix:
-    """The grid for one date (and optionally one category)."""
+    """The grid for one date (and optionally one category and its descendants)."""
 
     ruleset: str
     at: date
     category: str | None
     agencies: tuple[str, ...]
     cells: dict[tuple[str, str], MatrixCell]
+    #: The categories the cells sum up: all, or ``category`` and its descendants.
+    categories: tuple[str, ...] = ()
+
+    def scope(self) -> str:
+        """The categories covered, in words."""
+        if self.category is None:
+            return "all categories"
+        below = [c for c in self.categories if c != self.category]
+        if not below:
+            return self.category
+        return f"{self.category} and its descendants {', '.join(below)}"
 
     def cell(self, src: str, dst: str) -> MatrixCell:
         """The cell for ``src`` sharing with ``dst``."""
@@ -75,6 +92,7 @@ class Matrix:
             "ruleset": self.ruleset,
             "at": self.at.isoformat(),
             "category": self.category,
+            "categories": list(self.categories),
             "agencies": list(self.agencies),
             "cells": [c.to_json() for c in self.cells.values()],
         }
@@ -85,6 +103,10 @@ def build_matrix(
 ) -> Matrix:
     """Decide every agency pair, category, purpose and initiative on ``at``.
 
+    With ``category``, the cells sum up that category and all its descendants
+    (a rule on a child is part of the parent's picture) and mark with ``~`` the
+    cells where a descendant is decided differently from the category itself.
+
     Raises
     ------
     KeyError
@@ -94,7 +116,7 @@ def build_matrix(
     spec = registry.spec
     if category is not None and category not in spec.categories:
         raise KeyError(f"unknown category `{category}`")
-    cats = (category,) if category else tuple(spec.categories)
+    cats = _subtree(registry, category) if category else tuple(spec.categories)
     agencies = tuple(spec.agencies)
     version = registry.version_at(on)
     compiled = registry._compiled_at(on)
@@ -106,6 +128,7 @@ def build_matrix(
             entries: dict[str, list[tuple[str, str, str]]] = {}
             rules: dict[str, None] = {}
             conditional: dict[str, None] = {}
+            differ = False
             for purpose in spec.purposes:
                 for initiative in INITIATIVES:
                     plans = (
@@ -122,6 +145,9 @@ def build_matrix(
                     d = registry.decide(
                         SharingRequest(src, dst, cats, purpose, initiative, on), at=on
                     )
+                    if category is not None:
+                        own = d.per_category[0].outcome
+                        differ = differ or any(c.outcome != own for c in d.per_category[1:])
                     for c in d.per_category:
                         if c.outcome == "not_covered":
                             continue
@@ -133,9 +159,24 @@ def build_matrix(
                 {k: tuple(v) for k, v in entries.items()},
                 tuple(rules),
                 tuple(conditional),
+                differ,
             )
     name = version.name if version else registry.id
-    return Matrix(name, on, category, agencies, cells)
+    return Matrix(name, on, category, agencies, cells, cats)
+
+
+def _subtree(registry: RulesetRegistry, category: str) -> tuple[str, ...]:
+    """``category`` then its descendants, in the ruleset's order."""
+    parents = {cid: c.parent for cid, c in registry.spec.categories.items()}
+    inside = {category}
+    changed = True
+    while changed:
+        changed = False
+        for cid, parent in parents.items():
+            if parent in inside and cid not in inside:
+                inside.add(cid)
+                changed = True
+    return (category, *(c for c in parents if c in inside and c != category))
 
 
 _TEMPLATE = """<!doctype html>
@@ -152,11 +193,13 @@ td.self { background: #eee; }
 details { margin: .3em 0; }
 </style></head><body>
 <h1>{{ m.ruleset }}: who shares with whom on {{ m.at }}</h1>
-<p>Category: <b>{{ m.category or "all categories" }}</b>. Rows share with columns.
+<p>Categories: <b>{{ m.scope() }}</b>. Rows share with columns.
 R = must share (required), P = may share (permitted), X = must not share (prohibited),
 ! = indeterminate (conflicting rules); &middot; = no rule covers it (not_covered);
 * = a rule here applies only when its condition on the case holds (letters are for a
-request with no case context). Hover a cell for the purposes.</p>
+request with no case context){% if m.category %}; ~ = a descendant of {{ m.category }} is
+decided differently from {{ m.category }} itself (see the details){% endif %}.
+Hover a cell for the purposes.</p>
 <table>
 <tr><th>from \\ to</th>{% for a in m.agencies %}<th>{{ a }}</th>{% endfor %}</tr>
 {% for src in m.agencies %}<tr><th class="row">{{ src }}</th>
@@ -179,7 +222,7 @@ request with no case context). Hover a cell for the purposes.</p>
 
 
 def _css(cell: MatrixCell) -> str:
-    sym = cell.symbol.rstrip("*")
+    sym = cell.symbol.rstrip("*~")
     if not sym:
         return "none"
     if "!" in sym:
