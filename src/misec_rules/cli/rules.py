@@ -2,14 +2,21 @@
 
 Exit codes (DESIGN.md): 0 success (outcome required/permitted, tests pass, no
 lint warnings); 1 a negative result (prohibited, not_covered, indeterminate; a
-failing scenario; lint warnings); 2 bad usage or a request that is not JSON or
-lacks ``from``/``to``/``categories``/``purpose``; 3 an invalid ruleset.
+failing scenario; lint warnings); 2 bad usage or input that cannot be read (a
+request that is not JSON or lacks ``from``/``to``/``categories``/``purpose``, a
+scenario file that does not validate, a ruleset path with no ruleset, an output
+file that cannot be written); 3 an invalid ruleset.  With ``--json`` every
+command prints one JSON object per input: per ruleset folder for ``validate``
+and ``lint``, per request for ``decide``, per scenario (and a summary) for
+``test``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +26,27 @@ from misec_rules.cli._common import (
     EXIT_NEGATIVE,
     EXIT_OK,
     EXIT_RULESET,
+    EXIT_USAGE,
     JSON_OPTION,
     emit_json,
+    error_line,
     fail,
 )
-from misec_rules.errors import RequestError
-from misec_rules.sharing import RulesetLoadError, RulesetRegistry, load_rulesets
+from misec_rules.errors import RequestError, RulesetError
+from misec_rules.sharing import (
+    RulesetLoadError,
+    RulesetNotFoundError,
+    RulesetRegistry,
+    load_rulesets,
+)
 from misec_rules.sharing._diff import diff_versions
 from misec_rules.sharing._lint import lint_rulesets
+from misec_rules.sharing._loader import display_path
 from misec_rules.sharing._matrix import build_matrix, render_matrix_html
 from misec_rules.sharing._request import parse_date
-from misec_rules.sharing._scenarios import load_scenarios, run_scenarios
+from misec_rules.sharing._scenarios import Scenario, load_scenarios, run_scenarios
 from misec_rules.sharing._schema import SCHEMA_KINDS, ruleset_json_schema
+from misec_rules.sharing._yaml import read_failure
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,52 +59,86 @@ app = typer.Typer(
 DIR_ARG = typer.Argument(..., help="Ruleset folder (holding ruleset.yaml).")
 
 
+def _error_json(err: RulesetError) -> dict[str, Any]:
+    return {"error": err.reason, "file": err.file, "line": err.line, "at": err.path}
+
+
+def _rejection(path: Path, exc: RulesetLoadError) -> tuple[dict[str, Any], int]:
+    """The one JSON object and the exit code for a ruleset that did not load."""
+    if isinstance(exc, RulesetNotFoundError):
+        code, reason = EXIT_USAGE, exc.errors[0].reason
+    else:
+        code, reason = EXIT_RULESET, f"ruleset rejected: {len(exc.errors)} error(s)"
+    out = {
+        "path": display_path(path),
+        "valid": False,
+        "error": reason,
+        "errors": [_error_json(e) for e in exc.errors],
+    }
+    return out, code
+
+
+def _report_ruleset_errors(path: Path, exc: RulesetLoadError, as_json: bool) -> int:
+    """Print why a ruleset did not load; return the exit code (2 not found, 3 invalid)."""
+    out, code = _rejection(path, exc)
+    if as_json:
+        emit_json(out)
+    else:
+        for err in exc.errors:
+            typer.echo(f"error: {err}", err=True)
+        if code == EXIT_RULESET:
+            typer.echo(f"ruleset rejected: {len(exc.errors)} error(s)", err=True)
+    return code
+
+
 def _load(path: Path, as_json: bool) -> RulesetRegistry:
     try:
         return load_rulesets(path)
     except RulesetLoadError as exc:
-        _report_ruleset_errors(exc, as_json)
-    raise AssertionError("unreachable")  # pragma: no cover
+        raise typer.Exit(_report_ruleset_errors(path, exc, as_json)) from None
 
 
-def _report_ruleset_errors(exc: RulesetLoadError, as_json: bool) -> None:
-    for err in exc.errors:
-        if as_json:
-            out: dict[str, Any] = {"error": err.reason}
-            if err.file is not None:
-                out["path"] = err.file
-            out["line"] = err.line
-            out["at"] = err.path
-            emit_json(out)
-        else:
-            typer.echo(f"error: {err}", err=True)
-    if not as_json:
-        typer.echo(f"ruleset rejected: {len(exc.errors)} error(s)", err=True)
-    raise typer.Exit(EXIT_RULESET)
+DIRS_ARG = typer.Argument(..., help="Ruleset folders (each holding ruleset.yaml).")
 
 
 @app.command()
-def validate(path: Path = DIR_ARG, as_json: bool = JSON_OPTION) -> None:
-    """Check a ruleset: YAML, keys, references, cycles, version dates (exit 3 if invalid)."""
-    reg = _load(path, as_json)
-    summary = {
-        "ruleset": reg.id,
-        "valid": True,
-        "rules": len(reg.rules),
-        "versions": [v.name for v in reg.versions],
-    }
-    if as_json:
-        emit_json(summary)
-    else:
-        typer.echo(
-            f"ok: {reg.id}: {len(reg.rules)} rules, {len(reg.versions)} versions "
-            f"({', '.join(v.in_force_from.isoformat() for v in reg.versions)})"
-        )
+def validate(paths: list[Path] = DIRS_ARG, as_json: bool = JSON_OPTION) -> None:
+    """Check rulesets: YAML, keys, references, cycles, version dates.
+
+    Every independent error is reported.  Exit 0 all valid; 3 some ruleset is
+    invalid; 2 some path holds no ruleset.  With --json one object per folder:
+    {path, valid, errors} (and ruleset, rules, versions when valid).
+    """
+    code = EXIT_OK
+    for path in paths:
+        try:
+            reg = load_rulesets(path)
+        except RulesetLoadError as exc:
+            code = max(code, _report_ruleset_errors(path, exc, as_json))
+            continue
+        if as_json:
+            emit_json(
+                {
+                    "path": display_path(path),
+                    "valid": True,
+                    "errors": [],
+                    "ruleset": reg.id,
+                    "rules": len(reg.rules),
+                    "versions": [v.name for v in reg.versions],
+                }
+            )
+        else:
+            typer.echo(
+                f"ok: {display_path(path)}: {reg.id}: {len(reg.rules)} rules, "
+                f"{len(reg.versions)} versions "
+                f"({', '.join(v.in_force_from.isoformat() for v in reg.versions)})"
+            )
+    raise typer.Exit(code)
 
 
 @app.command()
 def lint(
-    path: Path = DIR_ARG,
+    paths: list[Path] = DIRS_ARG,
     as_json: bool = JSON_OPTION,
     show_info: bool = typer.Option(
         True, "--info/--no-info", help="Also list informational findings (gaps, overrides)."
@@ -96,20 +146,40 @@ def lint(
 ) -> None:
     """List conflicts without exceptions, gaps, shadowed rules and sources not in force.
 
-    Exit 1 when there is any warning; information alone exits 0.
+    Exit 1 when there is any warning (information alone exits 0); 3 an invalid
+    ruleset; 2 a path with no ruleset.  With --json one object per folder:
+    {path, ruleset, findings, warnings, notes}.
     """
-    reg = _load(path, as_json)
-    findings = lint_rulesets(reg)
-    shown = [f for f in findings if show_info or f.severity != "info"]
-    for f in shown:
+    code = EXIT_OK
+    for path in paths:
+        try:
+            reg = load_rulesets(path)
+        except RulesetLoadError as exc:
+            code = max(code, _report_ruleset_errors(path, exc, as_json))
+            continue
+        findings = lint_rulesets(reg)
+        shown = [f for f in findings if show_info or f.severity != "info"]
+        warnings = sum(f.severity != "info" for f in findings)
         if as_json:
-            emit_json(f.to_json())
+            emit_json(
+                {
+                    "path": display_path(path),
+                    "ruleset": reg.id,
+                    "findings": [f.to_json() for f in shown],
+                    "warnings": warnings,
+                    "notes": len(findings) - warnings,
+                }
+            )
         else:
-            typer.echo(str(f))
-    warnings = sum(f.severity != "info" for f in findings)
-    if not as_json:
-        typer.echo(f"{warnings} warning(s), {len(findings) - warnings} note(s)", err=True)
-    raise typer.Exit(EXIT_NEGATIVE if warnings else EXIT_OK)
+            for f in shown:
+                typer.echo(str(f))
+            typer.echo(
+                f"{display_path(path)}: {warnings} warning(s), {len(findings) - warnings} note(s)",
+                err=True,
+            )
+        if warnings:
+            code = max(code, EXIT_NEGATIVE)
+    raise typer.Exit(code)
 
 
 @app.command("test")
@@ -124,12 +194,14 @@ def test_cmd(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List passing scenarios too."),
 ) -> None:
-    """Run the scenario tests and report rule coverage (exit 1 on a failure)."""
+    """Run the scenario tests and report rule coverage.
+
+    Exit 0 all pass; 1 a failure (or no scenario, or with --require-coverage a rule
+    not exercised); 2 a scenario file that does not validate; 3 an invalid ruleset.
+    With --json one object per scenario, then {"summary": ...}.
+    """
     reg = _load(path, as_json)
-    try:
-        cases = load_scenarios(scenarios if scenarios else path / "tests")
-    except RulesetLoadError as exc:
-        _report_ruleset_errors(exc, as_json)
+    cases = _scenarios_or_exit(scenarios if scenarios else [path / "tests"], as_json)
     if not cases and not as_json:
         typer.echo("no scenarios found (looked in the ruleset's tests/ folder)", err=True)
     report = run_scenarios(reg, cases)
@@ -157,29 +229,73 @@ def test_cmd(
     raise typer.Exit(EXIT_NEGATIVE if bad else EXIT_OK)
 
 
-def _read_requests(source: str, as_json: bool) -> list[Any]:
+def _scenarios_or_exit(paths: list[Path], as_json: bool) -> list[Scenario]:
+    """Read scenario files; bad ones are bad input (exit 2), one report per file."""
+    try:
+        return load_scenarios(paths)
+    except RulesetLoadError as exc:
+        by_file: dict[str | None, list[RulesetError]] = {}
+        for err in exc.errors:
+            by_file.setdefault(err.file, []).append(err)
+        for file, errs in by_file.items():
+            if as_json:
+                emit_json(
+                    {
+                        "path": file,
+                        "error": f"scenario file rejected: {len(errs)} error(s)",
+                        "errors": [_error_json(e) for e in errs],
+                    }
+                )
+            else:
+                for err in errs:
+                    typer.echo(f"error: {err}", err=True)
+        if not as_json:
+            typer.echo(f"scenarios rejected: {len(exc.errors)} error(s)", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One request read from the input: its line number and value, or why it is unreadable."""
+
+    number: int
+    value: Any = None
+    error: str | None = None
+
+
+def _read_requests(source: str, as_json: bool) -> list[_Line]:
+    """The requests in ``source``: one JSON object, or JSON Lines (one per line).
+
+    A line that is not JSON is kept as an error, so the other lines are still decided.
+    """
+    where = "-" if source == "-" else source
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read request: {type(exc).__name__.lower()}", as_json=as_json, path=source)
+        fail(f"cannot read request: {read_failure(exc)}", as_json=as_json, path=where)
     try:
-        return [json.loads(text)]
+        whole = json.loads(text)
     except json.JSONDecodeError:
         pass
-    out = []
+    else:
+        stripped = text.lstrip()
+        first = text[: len(text) - len(stripped)].count("\n") + 1
+        return [_Line(first, whole)]
+    out: list[_Line] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append(_Line(n, json.loads(line)))
         except json.JSONDecodeError as exc:
-            fail(
-                f"request is not json (line {n}, column {exc.colno}): {exc.msg.lower()}",
-                as_json=as_json,
-                path=source,
+            out.append(
+                _Line(
+                    n,
+                    error=f"line {n}: request is not json (column {exc.colno}): {exc.msg.lower()}",
+                )
             )
     if not out:
-        fail("request is empty", as_json=as_json, path=source)
+        fail("request is empty", as_json=as_json, path=where)
     return out
 
 
@@ -194,28 +310,39 @@ def decide(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Decide a sharing request.
+    """Decide sharing requests: one object, or JSON Lines with one request per line.
 
-    Exit 0 required/permitted; 1 prohibited, not_covered or indeterminate; 2 a request
-    that is not JSON or lacks from/to/categories/purpose; 3 an invalid ruleset.
-    With several requests (JSON Lines) the exit code is 0 only if all allow sharing.
+    Every line is decided or reported on its own: with --json one object per input
+    line, a decision or {"error": "line N: ...", "path": FILE or -}.  Exit code, the
+    worst over the lines: 2 if any line is not JSON or not a well-formed request
+    (lacks from/to/categories/purpose, wrong types); else 1 if any outcome is
+    prohibited, not_covered or indeterminate; else 0.  3 an invalid ruleset.
     """
-    reg = _load(rulesets, as_json)
-    items = _read_requests(request, as_json)
     on = None
     if at is not None:
         try:
             on = parse_date(at, field_name="--at")
         except RequestError as exc:
             fail(str(exc), as_json=as_json)
+    reg = _load(rulesets, as_json)
+    where = "-" if request == "-" else request
     code = EXIT_OK
-    for item in items:
-        try:
-            decision = reg.decide(item, at=on)
-        except RequestError as exc:
-            fail(str(exc), as_json=as_json, path=None if request == "-" else request)
+    for item in _read_requests(request, as_json):
+        message = item.error
+        if message is None:
+            try:
+                decision = reg.decide(item.value, at=on)
+            except RequestError as exc:
+                message = f"line {item.number}: {exc}"
+        if message is not None:
+            code = EXIT_USAGE
+            if as_json:
+                emit_json(error_line(message, path=where))
+            else:
+                typer.echo(f"error: {where}: {message}", err=True)
+            continue
         if not decision.allows_sharing:
-            code = EXIT_NEGATIVE
+            code = max(code, EXIT_NEGATIVE)
         if as_json:
             emit_json(decision.to_json())
         else:
@@ -251,10 +378,7 @@ def diff(
 ) -> None:
     """Show what changed between two versions, rule by rule, and which scenarios move."""
     reg = _load(path, as_json)
-    try:
-        cases = load_scenarios(path / "tests")
-    except RulesetLoadError as exc:
-        _report_ruleset_errors(exc, as_json)
+    cases = _scenarios_or_exit([path / "tests"], as_json)
     try:
         result = diff_versions(reg, old, new, scenarios=cases)
     except KeyError as exc:
@@ -289,6 +413,20 @@ def diff(
         )
 
 
+def _unwritable(target: Path) -> str | None:
+    """Why ``target`` cannot be written as a file, in words, or None when it can."""
+    if target.is_dir():
+        return "is a folder"
+    parent = target.parent
+    if not parent.exists():
+        return f"no such folder `{parent}`"
+    if not parent.is_dir():
+        return f"`{parent}` is not a folder"
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return None
+
+
 @app.command()
 def matrix(
     path: Path = DIR_ARG,
@@ -297,21 +435,37 @@ def matrix(
     html: Path | None = typer.Option(None, "--html", help="Also write an HTML page here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Print the agency-by-agency grid: R must, P may, X must not share, ! conflict."""
+    """Print the agency-by-agency grid: R must, P may, X must not share, ! conflict.
+
+    With --category C each cell covers C and its descendants; `~` marks a cell where
+    some descendant is decided differently from C itself.  Exit 2 for a bad date, an
+    unknown category or an --html file that cannot be written; 3 an invalid ruleset.
+    """
+    try:
+        on = parse_date(at, field_name="--at")
+    except RequestError as exc:
+        fail(str(exc), as_json=as_json)
+    if html is not None:
+        problem = _unwritable(html)
+        if problem is not None:
+            fail(f"cannot write `--html` file: {problem}", as_json=as_json, path=str(html))
     reg = _load(path, as_json)
     try:
-        grid = build_matrix(reg, at, category=category)
-    except (KeyError, RequestError) as exc:
+        grid = build_matrix(reg, on, category=category)
+    except KeyError as exc:
         fail(str(exc.args[0]), as_json=as_json)
     if html is not None:
-        html.write_text(render_matrix_html(grid), encoding="utf-8")
+        try:
+            html.write_text(render_matrix_html(grid), encoding="utf-8")
+        except OSError as exc:
+            fail(
+                f"cannot write `--html` file: {read_failure(exc)}", as_json=as_json, path=str(html)
+            )
     if as_json:
         emit_json(grid.to_json())
         return
     width = max(8, *(len(a) for a in grid.agencies)) + 1
-    typer.echo(
-        f"{grid.ruleset} on {grid.at} ({grid.category or 'all categories'}); rows share with columns"
-    )
+    typer.echo(f"{grid.ruleset} on {grid.at} ({grid.scope()}); rows share with columns")
     typer.echo("from\\to".ljust(width) + "".join(a.ljust(width) for a in grid.agencies))
     for src in grid.agencies:
         row = src.ljust(width)
@@ -322,6 +476,7 @@ def matrix(
     typer.echo(
         "R required  P permitted  X prohibited  ! indeterminate  . not covered  "
         "* conditional rule (letters for an empty context)"
+        + ("  ~ descendants decided differently" if len(grid.categories) > 1 else "")
     )
     if html is not None:
         typer.echo(f"wrote {html}", err=True)
