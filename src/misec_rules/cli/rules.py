@@ -316,7 +316,8 @@ def decide(
     line, a decision or {"error": "line N: ...", "path": FILE or -}.  Exit code, the
     worst over the lines: 2 if any line is not JSON or not a well-formed request
     (lacks from/to/categories/purpose, wrong types); else 1 if any outcome is
-    prohibited, not_covered or indeterminate; else 0.  3 an invalid ruleset.
+    prohibited, not_covered or indeterminate; else 0.  3 an invalid ruleset; 2 a
+    --rulesets path that holds no ruleset.
     """
     on = None
     if at is not None:
@@ -431,7 +432,9 @@ def _unwritable(target: Path) -> str | None:
 def matrix(
     path: Path = DIR_ARG,
     at: str = typer.Option(..., "--at", help="Date (YYYY-MM-DD)."),
-    category: str | None = typer.Option(None, "--category", help="Only this data category."),
+    category: str | None = typer.Option(
+        None, "--category", help="Only this data category and its descendants."
+    ),
     html: Path | None = typer.Option(None, "--html", help="Also write an HTML page here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
