@@ -51,7 +51,8 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path: Path) -> None:
         for field in ("sha256", "verdict", "mrz", "findings", "portrait_phash", "cross_document"):
             assert a[k][field] == b[k][field], (k, field)
         assert (a[k]["error"] is None) == (b[k]["error"] is None)
-    assert "engine crashed" in b["crash.png"]["error"]
+    assert "internal error" in b["crash.png"]["error"]
+    assert "engine crashed" in b["crash.png"]["error_detail"]
     assert (tmp_path / "dask" / "report.html").is_file()
 
 

@@ -81,11 +81,12 @@ def test_errors_are_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
     assert s.documents == s.processed == 7
     recs = {r["id"]: r for r in _records(tmp_path / "out")}
     assert set(recs) == {"doc-0000", "doc-0001", "doc-0002", "crash", "die", "garbage", "missing"}
-    assert "RuntimeError: engine crashed (at batch_procs.py:" in recs["crash"]["error"]
-    assert "worker process died" in recs["die"]["error"]
+    assert recs["crash"]["error"] == "`in/crash.png`: internal error: RuntimeError"
+    assert "RuntimeError: engine crashed (at batch_procs.py:" in recs["crash"]["error_detail"]
+    assert recs["die"]["error"].startswith("`in/die.png`: worker process died")
     assert recs["die"]["sha256"] == hashlib.sha256((inp / "die.png").read_bytes()).hexdigest()
-    assert recs["garbage"]["error"].startswith("processing failed")
-    assert recs["missing"]["error"].startswith("cannot read file")
+    assert recs["garbage"]["error"].startswith("`in/garbage.png`: internal error: ")
+    assert recs["missing"]["error"] == "cannot read `in/missing.png`: no such file"
     assert recs["missing"]["sha256"] is None
     for k in ("doc-0000", "doc-0001", "doc-0002"):
         assert recs[k]["error"] is None and recs[k]["verdict"] == "consistent"
@@ -217,7 +218,7 @@ def test_resume_refuses_different_options(tmp_path: Path) -> None:
     )
     with pytest.raises(BatchError, match="`profile` differs"):
         run_batch(tmp_path / "in", tmp_path / "out", workers=1, processor=TagProcessor(),
-                  resume=True, profile="strict", progress="none")  # fmt: skip
+                  resume=True, profile="default", progress="none")  # fmt: skip
 
 
 def test_rulesets_and_request_go_together(tmp_path: Path) -> None:

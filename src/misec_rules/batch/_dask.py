@@ -15,7 +15,7 @@ from typing import Any
 
 from misec_rules.batch._inputs import DocumentRef
 from misec_rules.batch._processor import DocumentProcessor
-from misec_rules.batch._work import error_record, run_task
+from misec_rules.batch._work import describe, error_record, run_task
 from misec_rules.errors import EngineError, MissingExtraError
 
 __all__ = ["DaskExecutor"]
@@ -110,7 +110,7 @@ class DaskExecutor:
                     rec = fut.result()
                 except Exception as exc:  # a task lost with its worker, a pickling error
                     rec = error_record(
-                        doc, f"task failed on the dask cluster: {type(exc).__name__}"
+                        doc, "the task failed on the dask cluster", detail=describe(exc)
                     )
                 fut.release()
                 yield doc, rec

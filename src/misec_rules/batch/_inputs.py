@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from misec_rules.batch._errors import BatchError
+from misec_rules.batch._errors import BatchError, os_reason
 
 __all__ = ["IMAGE_EXTENSIONS", "DocumentRef", "count_documents", "iter_documents"]
 
@@ -73,21 +73,32 @@ def _read_manifest(manifest: Path) -> Iterator[DocumentRef]:
     try:
         fh = manifest.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise BatchError(f"cannot read manifest `{manifest}`: {exc.strerror or exc}") from exc
+        raise BatchError(f"cannot read manifest `{manifest}`: {os_reason(exc)}") from None
     with fh:
         reader = csv.DictReader(fh)
-        fields = [f.strip() for f in (reader.fieldnames or [])]
-        if "path" not in fields:
-            raise BatchError(f"manifest `{manifest}` has no `path` column (line 1)")
-        reader.fieldnames = fields
-        for row in reader:
-            line = reader.line_num
-            raw = (row.get("path") or "").strip()
-            if not raw:
-                raise BatchError(f"manifest `{manifest}`, line {line}: empty `path`")
-            doc_id = (row.get("id") or "").strip() or raw
-            file = Path(raw) if os.path.isabs(raw) else base / raw
-            yield DocumentRef(id=doc_id, path=raw, file=os.path.abspath(file))
+        try:
+            fields = [f.strip() for f in (reader.fieldnames or [])]
+            if "path" not in fields:
+                raise BatchError(f"manifest `{manifest}` has no `path` column (line 1)")
+            reader.fieldnames = fields
+            for row in reader:
+                line = reader.line_num
+                raw = (row.get("path") or "").strip()
+                if not raw:
+                    raise BatchError(f"manifest `{manifest}`, line {line}: empty `path`")
+                doc_id = (row.get("id") or "").strip() or raw
+                file = Path(raw) if os.path.isabs(raw) else base / raw
+                yield DocumentRef(id=doc_id, path=raw, file=os.path.abspath(file))
+        except UnicodeDecodeError:
+            raise BatchError(
+                f"manifest `{manifest}`, line {reader.line_num + 1}: not utf-8 text"
+            ) from None
+        except csv.Error as exc:
+            raise BatchError(
+                f"manifest `{manifest}`, line {reader.line_num}: not a csv file ({exc})"
+            ) from None
+        except OSError as exc:
+            raise BatchError(f"cannot read manifest `{manifest}`: {os_reason(exc)}") from None
 
 
 def iter_documents(

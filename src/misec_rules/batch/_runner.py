@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from misec_rules.batch._analysis import CrossDocumentAnalyzer
-from misec_rules.batch._errors import BatchError
+from misec_rules.batch._errors import BatchError, os_reason
 from misec_rules.batch._inputs import count_documents, iter_documents, key_digest
 from misec_rules.batch._journal import ResultsJournal, recover
 from misec_rules.batch._processor import DocumentProcessor, PipelineProcessor, load_request
@@ -181,6 +181,8 @@ def run_batch(
     BatchError
         The input cannot be read, the output folder holds results without ``resume``
         or is in use by another batch, or ``resume`` meets different options.
+    ProfileError
+        ``profile`` cannot be read or does not validate (checked before any document).
     RulesetError
         ``rulesets`` does not validate.
     MissingExtraError
@@ -199,6 +201,8 @@ def run_batch(
         from misec_rules.sharing import load_rulesets  # type: ignore[attr-defined,unused-ignore]
 
         load_rulesets(rules_path)  # fail early (exit 3) on an invalid ruleset
+    if profile is not None:
+        check_profile(profile)  # fail early (exit 2), not once per document
     proc: DocumentProcessor = processor or PipelineProcessor(
         profile=profile, reference_date=reference_date, rulesets=rules_path, request=req
     )
@@ -207,21 +211,49 @@ def run_batch(
     try:
         dst.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BatchError(f"cannot create output folder `{out}`: {exc.strerror or exc}") from exc
-    lock = (dst / ".lock").open("a")
+        raise BatchError(f"cannot create output folder `{out}`: {os_reason(exc)}") from None
+    if not dst.is_dir():
+        raise BatchError(f"cannot create output folder `{out}`: is a file, not a folder")
+    try:
+        lock = (dst / ".lock").open("a")
+    except OSError as exc:
+        raise BatchError(f"cannot write to output folder `{out}`: {os_reason(exc)}") from None
     try:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise BatchError(f"output folder `{out}` is in use by another batch") from exc
-        return _run_locked(
-            src, dst, t0=t0, proc=proc, workers=workers, scheduler=scheduler, resume=resume,
-            profile=profile, rules_path=rules_path, req=req, reference_date=reference_date,
-            timeout=timeout, progress=progress, thumbnails=thumbnails,
-            max_thumbnails=max_thumbnails, portrait_distance=portrait_distance, fsync=fsync,
-        )  # fmt: skip
+        try:
+            return _run_locked(
+                src, dst, t0=t0, proc=proc, workers=workers, scheduler=scheduler, resume=resume,
+                profile=profile, rules_path=rules_path, req=req, reference_date=reference_date,
+                timeout=timeout, progress=progress, thumbnails=thumbnails,
+                max_thumbnails=max_thumbnails, portrait_distance=portrait_distance, fsync=fsync,
+            )  # fmt: skip
+        except OSError as exc:  # the output folder: unwritable, full, removed under us
+            where = exc.filename or dst
+            raise BatchError(f"cannot write `{where}`: {os_reason(exc)}") from None
     finally:
         lock.close()
+
+
+def check_profile(profile: str) -> None:
+    """Load and validate the authenticity profile once, before any document.
+
+    Raises
+    ------
+    ProfileError
+        The profile cannot be read, is not UTF-8 text, or does not validate.
+    """
+    from misec_rules.authenticity import load_profile  # type: ignore[attr-defined,unused-ignore]
+    from misec_rules.errors import ProfileError
+
+    try:
+        load_profile(profile)
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"profile `{profile}` is not utf-8 text (byte {exc.start + 1})"
+        ) from None
 
 
 def _run_locked(

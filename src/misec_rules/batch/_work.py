@@ -12,10 +12,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from misec_rules.batch._errors import os_reason
 from misec_rules.batch._inputs import DocumentRef
 from misec_rules.batch._processor import DocumentProcessor
+from misec_rules.errors import MisecError
 
-__all__ = ["error_record", "new_record", "one_line", "run_task"]
+__all__ = ["error_record", "new_record", "one_line", "run_task", "user_reason"]
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -35,6 +37,7 @@ def new_record(doc: DocumentRef) -> dict[str, Any]:
         "findings": [],
         "decision": None,
         "error": None,
+        "error_detail": None,
         "seconds": 0.0,
         "regions": {"mrz": None, "portrait": None},
         "portrait_phash": None,
@@ -43,10 +46,16 @@ def new_record(doc: DocumentRef) -> dict[str, Any]:
     }
 
 
-def error_record(doc: DocumentRef, message: str, *, seconds: float = 0.0) -> dict[str, Any]:
-    """The record of a document that failed outside its processor (a worker died, a timeout)."""
+def error_record(
+    doc: DocumentRef, reason: str, *, seconds: float = 0.0, detail: str | None = None
+) -> dict[str, Any]:
+    """The record of a document that failed outside its processor (a worker died, a timeout).
+
+    ``error`` is ```path`: reason``; ``detail`` (for developers) goes to ``error_detail``.
+    """
     rec = new_record(doc)
-    rec["error"] = one_line(message)
+    rec["error"] = one_line(f"`{doc.path}`: {reason}")
+    rec["error_detail"] = one_line(detail) if detail else None
     rec["seconds"] = round(seconds, 4)
     try:
         with open(doc.file, "rb") as fh:
@@ -63,7 +72,21 @@ def _sha256_file(fh: Any) -> str:
     return h.hexdigest()
 
 
-def _describe(exc: BaseException) -> str:
+def user_reason(exc: BaseException, path: str) -> str:
+    """One line for the user: the library's own message naming ``path``, never a class name.
+
+    A :class:`~misec_rules.errors.MisecError` says what is wrong with the input; its
+    placeholder for in-memory input (```<bytes>```) is replaced by the document's path.
+    Anything else is a bug in a processor or the library: ``internal error: <type>``.
+    """
+    named = f"`{path}`"
+    if isinstance(exc, MisecError):
+        msg = one_line(str(exc), 240).replace("`<bytes>`", named)
+        return msg if named in msg else f"{named}: {msg}"
+    return f"{named}: internal error: {type(exc).__name__}"
+
+
+def describe(exc: BaseException) -> str:
     """``Type: message (at file.py:line)``: the innermost frame, for bug reports."""
     name = type(exc).__name__
     msg = one_line(str(exc), 240)
@@ -91,14 +114,16 @@ def run_task(
         with open(doc.file, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        rec["error"] = f"cannot read file: {exc.strerror or type(exc).__name__}"
+        rec["error"] = f"cannot read `{doc.path}`: {os_reason(exc)}"
         rec["seconds"] = round(time.perf_counter() - t0, 4)
         return rec
     rec["sha256"] = hashlib.sha256(data).hexdigest()
     try:
         out: Mapping[str, Any] = processor(data, name=doc.path)
     except Exception as exc:
-        rec["error"] = f"processing failed: {_describe(exc)}"
+        rec["error"] = user_reason(exc, doc.path)
+        if not isinstance(exc, MisecError):
+            rec["error_detail"] = describe(exc)
         rec["seconds"] = round(time.perf_counter() - t0, 4)
         return rec
     del data
@@ -113,7 +138,9 @@ def run_task(
             _image_extras(rec, image, out, thumbnails=thumbnails)
         except Exception as exc:  # a thumbnail must never cost the document its result
             rec["thumbnail"] = None
-            rec.setdefault("warnings", []).append(f"thumbnail or portrait failed: {_describe(exc)}")
+            rec.setdefault("warnings", []).append(
+                f"thumbnail or portrait failed: {user_reason(exc, doc.path)}"
+            )
     rec["seconds"] = round(time.perf_counter() - t0, 4)
     return rec
 

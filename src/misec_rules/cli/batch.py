@@ -51,7 +51,9 @@ def register(app: typer.Typer) -> None:
             False, "--resume", help="Continue the results in OUT, skipping documents already done."
         ),
         profile: str | None = typer.Option(
-            None, "--profile", help="The authenticity profile for the checks."
+            None,
+            "--profile",
+            help="The authenticity profile (YAML) for the checks; checked before any document.",
         ),
         rulesets: Path | None = typer.Option(
             None,
@@ -72,7 +74,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON_OPTION,
     ) -> None:
         from misec_rules.batch import run_batch
-        from misec_rules.errors import MisecError, RulesetError
+        from misec_rules.errors import MisecError, ProfileError, RulesetError
 
         if progress not in {"auto", "bar", "lines", "none"}:
             fail(f"unknown progress mode `{progress}`", as_json=as_json)
@@ -91,6 +93,8 @@ def register(app: typer.Typer) -> None:
             )
         except RulesetError as exc:
             fail(str(exc), as_json=as_json, code=EXIT_RULESET)
+        except ProfileError as exc:
+            fail(str(exc), as_json=as_json, path=profile if as_json else None)
         except MisecError as exc:
             fail(str(exc), as_json=as_json, path=str(input))
         except KeyboardInterrupt:
