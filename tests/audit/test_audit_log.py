@@ -234,3 +234,148 @@ def test_cli_verify_exit_codes(tmp_path):
     assert bad.exit_code == 1 and "line 2" in bad.stdout
     missing = runner.invoke(app, ["audit", "verify", str(tmp_path / "none.jsonl"), "--json"])
     assert missing.exit_code == 2 and "cannot read" in json.loads(missing.stdout)["error"]
+
+
+# --- data minimisation in decision records -----------------------------------------
+
+_POLICE_REQUEST = {
+    "from": "POLICE",
+    "to": "MIGRI",
+    "categories": ["identity"],
+    "purpose": "identity_establishment",
+    "initiative": "request",
+    "at": "2024-03-01",
+}
+
+
+def test_decision_record_keeps_only_the_context_the_rules_read(tmp_path):
+    from misec_rules.sharing import load_rulesets
+
+    registry = load_rulesets(REPO / "rulesets" / "fi")
+    request = {
+        **_POLICE_REQUEST,
+        "context": {
+            "justified_reason": True,  # read by police-justified-reason-22-3's condition
+            "name": "Matti Meikäläinen",
+            "notes": {"free_text": "Matti M., born 1980"},
+            "subject": "P-123",
+        },
+    }
+    decision = registry.decide(request)
+    # the condition decides: without the context field the outcome differs
+    assert decision.outcome == "permitted"
+    assert registry.decide({**request, "context": {}}).outcome != "permitted"
+    path = tmp_path / "a.jsonl"
+    with AuditLog(path, key=KEY) as log:
+        rec = log.record_decision(request, decision, subject="P-123")
+    text = path.read_text(encoding="utf-8")
+    assert "Meikäläinen" not in text and "Matti" not in text and "P-123" not in text
+    assert rec["data"]["request"]["context"] == {"justified_reason": True}
+    assert replay_decision(json.loads(text), registry)
+
+
+def test_allow_listed_context_keys_are_kept_when_plain(tmp_path):
+    from misec_rules.sharing import load_rulesets
+
+    registry = load_rulesets(REPO / "rulesets" / "fi")
+    request = {
+        **_POLICE_REQUEST,
+        "context": {
+            "justified_reason": True,
+            "case": {"type": "residence_permit", "holder": "Matti"},
+            "channel": "secure-mail",
+            "name": "Matti",
+            "subject": "P-9",
+        },
+    }
+    path = tmp_path / "a.jsonl"
+    with AuditLog(path, key=KEY, context_keys=["case.type", "channel", "subject", "case"]) as log:
+        rec = log.record_decision(request, registry.decide(request))
+    ctx = rec["data"]["request"]["context"]
+    assert ctx == {
+        "justified_reason": True,
+        "case": {"type": "residence_permit"},
+        "channel": "secure-mail",
+        "subject": pseudonymise(KEY.encode(), "P-9"),
+    }
+    assert "Matti" not in path.read_text(encoding="utf-8")
+
+
+def test_minimal_context_keeps_what_conditions_can_tell_apart():
+    from misec_rules.audit import minimal_context
+    from misec_rules.sharing import compile_condition
+
+    context = {"a": {"b": 3, "c": "x"}, "d": {"deep": "secret"}, "e": ["p", "q"], "f": "drop"}
+    read = {("a", "b"), ("d",), ("e",), ("missing", "x")}
+    kept = minimal_context(context, read)
+    assert kept == {"a": {"b": 3}, "d": {}, "e": []}
+    conditions = [
+        {"context.a.b": {"ge": 2}},
+        {"context.d": {"exists": True}},
+        {"context.d": "secret"},
+        {"context.e": {"ne": "p"}},
+        {"not": {"context.missing.x": {"exists": True}}},
+    ]
+    for spec in conditions:
+        test = compile_condition(spec)
+        assert test(kept) == test(context), spec
+
+
+def test_decision_paths_come_from_every_combinator():
+    from misec_rules.audit._log import condition_paths
+
+    spec = {
+        "context.a": 1,
+        "all": [
+            {"context.b.c": {"in": [1]}},
+            {"any": [{"context.d": 2}, {"not": {"context.e": 3}}]},
+        ],
+    }
+    assert condition_paths(spec) == {("a",), ("b", "c"), ("d",), ("e",)}
+
+
+# --- verify: not an audit log at all is bad input (exit 2) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (bytes(range(256)) * 4, "binary"),
+        (b"\xff\xfe not utf-8\n", "not utf-8"),
+        (b"hello, world\nsecond line\n", "not json"),
+        (b'{"path": "x.png", "verdict": "consistent"}\n', "not an audit record"),
+        (b"no newline at all", "not json"),
+    ],
+)
+def test_verify_rejects_a_file_that_is_not_an_audit_log(tmp_path, content, says):
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(AuditError, match=says):
+        verify_log(path)
+    res = CliRunner().invoke(app, ["audit", "verify", str(path), "--json"])
+    assert res.exit_code == 2
+    (line,) = res.stdout.splitlines()
+    obj = json.loads(line)
+    assert says in obj["error"] and obj["path"] == str(path)
+    assert "Error" not in obj["error"]
+
+
+def test_verify_still_names_a_torn_or_garbled_record_inside_a_real_log(tmp_path):
+    path = _log(tmp_path, 4)
+    lines = _lines(path)
+    path.write_bytes(b"".join(lines[:2]) + b"\xff\x00garbage\n" + lines[3])
+    res = CliRunner().invoke(app, ["audit", "verify", str(path), "--json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["line"] == 3
+    one = tmp_path / "one.jsonl"
+    one.write_bytes(lines[0][:40])  # the first record cut mid-write
+    res = CliRunner().invoke(app, ["audit", "verify", str(one), "--json"])
+    assert res.exit_code == 1 and "torn last record" in json.loads(res.stdout)["problem"]
+
+
+@pytest.mark.parametrize(("target", "says"), [("folder", "is a folder"), ("nope", "no such file")])
+def test_verify_unreadable_paths_say_why_in_words(tmp_path, target, says):
+    (tmp_path / "folder").mkdir()
+    path = tmp_path / target
+    res = CliRunner().invoke(app, ["audit", "verify", str(path)])
+    assert res.exit_code == 2
+    assert res.stderr.strip().endswith(f"cannot read audit log `{path}`: {says}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,10 @@ __all__ = [
     "KEY_ENV",
     "KEY_FILE_ENV",
     "AuditLog",
+    "NotAnAuditLog",
     "VerifyResult",
+    "condition_paths",
+    "minimal_context",
     "pseudonymise",
     "record_hash",
     "replay_decision",
@@ -36,6 +40,27 @@ KEY_FILE_ENV = "MISEC_AUDIT_KEY_FILE"
 _MIN_KEY = 16
 _FIELDS = ("seq", "at", "kind", "data", "prev")
 _PSEUDONYMISED = frozenset({"subject"})
+_REQUEST_KEYS = ("from", "to", "categories", "purpose", "initiative", "at")
+_SCALARS = (str, int, float, bool, type(None))
+_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.EISDIR: "is a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+}
+
+
+class NotAnAuditLog(AuditError):
+    """A file that is not a JSON Lines audit log at all (binary, not UTF-8, not JSON)."""
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    return " ".join((exc.strerror or str(exc) or "input/output error").split()).lower()
 
 
 def _canonical(obj: Any) -> bytes:
@@ -77,7 +102,7 @@ def _resolve_key(key: bytes | str | None, key_file: str | Path | None, log: Path
         try:
             key = kf.read_bytes().strip()
         except OSError as exc:
-            raise AuditError(f"cannot read key file `{kf}`: {exc.strerror}") from None
+            raise AuditError(f"cannot read key file `{kf}`: {_os_reason(exc)}") from None
         source = f"key file `{kf}`"
     if key is None:
         raise AuditError(
@@ -125,19 +150,27 @@ def verify_log(path: str | Path, *, head: str | None = None) -> VerifyResult:
     from the end is only detectable against a head hash kept elsewhere: pass
     it as ``head``.
 
+    A torn or tampered record inside a real log is a broken chain (``ok`` false,
+    naming the record); a file that is not an audit log at all raises.
+
     Raises
     ------
     AuditError
         The file cannot be read.
+    NotAnAuditLog
+        The file is not a JSON Lines audit log: binary, not UTF-8, or its first
+        line is not an audit record (a JSON object with ``seq``, ``prev`` and ``hash``).
     """
     try:
         blob = Path(path).read_bytes()
     except OSError as exc:
-        raise AuditError(f"cannot read audit log `{path}`: {exc.strerror}") from None
+        raise AuditError(f"cannot read audit log `{path}`: {_os_reason(exc)}") from None
     lines = blob.split(b"\n")
     torn_tail = lines[-1] != b""
     if not torn_tail:
         lines = lines[:-1]
+    if lines:
+        _check_first_line(path, lines[0], torn=torn_tail and len(lines) == 1)
     prev_hash, prev_seq, count = GENESIS, 0, 0
     for number, raw in enumerate(lines, start=1):
         last = number == len(lines)
@@ -197,6 +230,27 @@ def verify_log(path: str | Path, *, head: str | None = None) -> VerifyResult:
     return VerifyResult(True, count, prev_hash)
 
 
+def _check_first_line(path: str | Path, first: bytes, *, torn: bool) -> None:
+    """Raise :class:`NotAnAuditLog` unless line 1 is (the torn start of) an audit record."""
+    if b"\0" in first:
+        raise NotAnAuditLog(f"`{path}` is not an audit log: line 1 is binary data")
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotAnAuditLog(f"`{path}` is not an audit log: line 1 is not utf-8 text") from None
+    try:
+        rec = json.loads(text)
+    except ValueError:
+        if torn and text.startswith('{"seq":'):
+            return  # a first record cut mid-write: the chain check reports it
+        raise NotAnAuditLog(f"`{path}` is not an audit log: line 1 is not json") from None
+    if not isinstance(rec, dict) or not {"seq", "prev", "hash"} <= rec.keys():
+        raise NotAnAuditLog(
+            f"`{path}` is not an audit log: line 1 is not an audit record "
+            "(no `seq`, `prev` and `hash`)"
+        )
+
+
 def _read_tail(path: Path) -> tuple[int, str]:
     """Sequence number and hash of the last record (checks it is whole)."""
     try:
@@ -236,6 +290,97 @@ def _read_tail(path: Path) -> tuple[int, str]:
     return seq, digest
 
 
+def condition_paths(spec: Any) -> set[tuple[str, ...]]:
+    """The context paths a rule condition reads: ``context.a.b`` gives ``("a", "b")``.
+
+    Walks the condition language of the sharing rulesets (``context.<field>`` keys,
+    ``all``, ``any`` and ``not``); see docs/rulesets.md.
+    """
+    paths: set[tuple[str, ...]] = set()
+    if isinstance(spec, Mapping):
+        for key, value in spec.items():
+            if key in ("all", "any") and isinstance(value, list):
+                for part in value:
+                    paths |= condition_paths(part)
+            elif key == "not":
+                paths |= condition_paths(value)
+            elif isinstance(key, str) and key.startswith("context."):
+                paths.add(tuple(key.split(".")[1:]))
+    return paths
+
+
+def _decision_paths(decision: Any) -> set[tuple[str, ...]]:
+    """Every context path read by a condition of the rules of the decision's version."""
+    paths: set[tuple[str, ...]] = set()
+    version = getattr(decision, "version", None)
+    for rule in getattr(version, "rules", None) or ():
+        when = getattr(rule, "when", None)
+        if when:
+            paths |= condition_paths(when)
+    return paths
+
+
+def _pick(
+    context: Mapping[str, Any], path: tuple[str, ...], out: dict[str, Any], *, scalars_only: bool
+) -> None:
+    """Copy the value at ``path`` of ``context`` into ``out``, creating parents.
+
+    A mapping or list at the end of a path read by a condition is kept as an empty
+    one: every condition operator gives the same answer on it (equal to no plain
+    value, present for ``exists``, an evaluation error when ordered or in a list).
+    """
+    node: Any = context
+    dst = out
+    for i, part in enumerate(path):
+        if not isinstance(node, Mapping) or part not in node:
+            return
+        value = node[part]
+        if i < len(path) - 1:
+            if not isinstance(value, Mapping):
+                return
+            nxt = dst.get(part)
+            if not isinstance(nxt, dict):
+                nxt = dst[part] = {}
+            dst, node = nxt, value
+        elif isinstance(value, _SCALARS):
+            dst[part] = value
+        elif scalars_only:
+            return
+        elif isinstance(value, Mapping):
+            dst.setdefault(part, {})
+        elif isinstance(value, list | tuple):
+            dst.setdefault(part, [])
+        else:
+            dst[part] = value
+
+
+def minimal_context(
+    context: Mapping[str, Any] | None,
+    read: Iterable[tuple[str, ...]],
+    allowed: Iterable[tuple[str, ...]] = (),
+) -> dict[str, Any]:
+    """The part of a request's context needed to decide it again, and nothing else.
+
+    Parameters
+    ----------
+    context
+        The request's context as decided.
+    read
+        Paths the ruleset's conditions read (kept as given; mappings and lists
+        emptied, see :func:`_pick`).
+    allowed
+        Paths the log's owner allowed in addition (kept only when plain values).
+    """
+    out: dict[str, Any] = {}
+    if not isinstance(context, Mapping):
+        return out
+    for path in sorted(set(read)):
+        _pick(context, path, out, scalars_only=False)
+    for path in sorted(set(allowed)):
+        _pick(context, path, out, scalars_only=True)
+    return out
+
+
 class AuditLog:
     """Append-only, hash-chained log of sharing decisions and duties.
 
@@ -255,6 +400,10 @@ class AuditLog:
     fsync
         Force every record to disk (survives a power loss); otherwise each
         record is flushed to the operating system (survives a killed process).
+    context_keys
+        Context fields (dotted paths, such as ``open_case`` or ``case.type``)
+        to keep in decision records besides those the ruleset's conditions
+        read; kept only when plain values (text, number, true/false, null).
 
     Raises
     ------
@@ -271,8 +420,10 @@ class AuditLog:
         key: bytes | str | None = None,
         key_file: str | Path | None = None,
         fsync: bool = False,
+        context_keys: Iterable[str] = (),
     ) -> None:
         self.path = Path(path)
+        self.context_keys = tuple(tuple(k.split(".")) for k in context_keys)
         self._key = _resolve_key(key, key_file, self.path)
         self.fsync = fsync
         self._lock = threading.Lock()
@@ -280,7 +431,7 @@ class AuditLog:
         try:
             self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for appends
         except OSError as exc:
-            raise AuditError(f"cannot open audit log `{self.path}`: {exc.strerror}") from None
+            raise AuditError(f"cannot open audit log `{self.path}`: {_os_reason(exc)}") from None
 
     @property
     def head(self) -> str:
@@ -331,27 +482,55 @@ class AuditLog:
                 if self.fsync:
                     os.fsync(self._fh.fileno())
             except OSError as exc:
-                raise AuditError(f"cannot write audit log `{self.path}`: {exc.strerror}") from None
+                raise AuditError(
+                    f"cannot write audit log `{self.path}`: {_os_reason(exc)}"
+                ) from None
             self._seq, self._head = rec["seq"], rec["hash"]
             return rec
 
     def record_decision(
-        self, request: Mapping[str, Any], decision: Any, *, subject: str | None = None
+        self, request: Any, decision: Any, *, subject: str | None = None
     ) -> dict[str, Any]:
-        """Log a decision with what is needed to replay it exactly.
+        """Log a decision with what is needed to replay it exactly, and no more.
 
-        The record holds the request (subject pseudonymised), the ruleset id
-        and version, the date, the outcome, the deciding rules and each
-        category's outcome and rules.
+        The record holds the request's ``from``, ``to``, ``categories``,
+        ``purpose``, ``initiative`` and ``at``; of its ``context`` only the
+        fields that a condition of the decision's ruleset version reads, plus
+        the plain-valued ``context_keys`` of this log (any ``subject`` among
+        them pseudonymised); the ruleset id and version, the date, the outcome,
+        the deciding rules and each category's outcome and rules.  Every other
+        context field (names, notes, whatever the caller put there) is dropped.
+
+        Parameters
+        ----------
+        request
+            The request as decided: a mapping in DESIGN.md's shape or a
+            ``SharingRequest``.
+        decision
+            Its ``Decision``.
+        subject
+            The subject reference, stored pseudonymised.
+
+        References
+        ----------
+        GDPR (EU) 2016/679 art. 5(1)(c) (data minimisation), art. 4(5).
         """
+        to_json = getattr(request, "to_json", None)
+        req: Mapping[str, Any] = to_json() if callable(to_json) else request
+        kept: dict[str, Any] = {k: req[k] for k in _REQUEST_KEYS if k in req}
+        if "categories" in kept and not isinstance(kept["categories"], str):
+            kept["categories"] = list(kept["categories"])
+        context = minimal_context(req.get("context"), _decision_paths(decision), self.context_keys)
+        if context:
+            kept["context"] = context
         out = decision.to_json()
         ruleset = str(out.get("ruleset") or "")
         rid, _, version = ruleset.partition("@")
         data: dict[str, Any] = {
-            "request": dict(request),
+            "request": kept,
             "ruleset_id": rid,
             "version": version or None,
-            "at": str(getattr(decision, "at", "") or request.get("at") or ""),
+            "at": str(getattr(decision, "at", "") or req.get("at") or ""),
             "outcome": out.get("outcome"),
             "rules": out.get("rules", []),
             "per_category": [
