@@ -45,3 +45,23 @@ def test_cli_bad_kind_is_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "scroll" in json.loads(result.stdout)["error"]
+
+
+def test_cli_out_that_is_a_file_says_so_in_words(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x", encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["samples", "generate", "--out", str(target), "--count", "1", "--json"]
+    )
+    assert res.exit_code == 2
+    (line,) = res.stdout.splitlines()
+    assert json.loads(line) == {
+        "error": f"cannot write to `{target}`: is a file, not a folder",
+        "path": str(target),
+    }
+    res = runner.invoke(app, ["samples", "generate", "--out", str(target / "sub"), "--count", "1"])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        f"error: cannot write to `{target / 'sub'}`: a part of the path is a file, not a folder"
+    )

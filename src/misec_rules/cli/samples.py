@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import typer
@@ -9,6 +10,25 @@ import typer
 from misec_rules.cli._common import EXIT_USAGE, JSON_OPTION, emit_json, fail
 
 app = typer.Typer(no_args_is_help=True, help="Synthetic specimen documents with ground truth.")
+
+
+_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.EEXIST: "is a file, not a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "is a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "not permitted",
+    errno.EROFS: "read-only file system",
+    errno.ENOSPC: "no space left on the device",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    """An operating-system error's reason in lower-case words (``is a file, not a folder``)."""
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    return " ".join((exc.strerror or str(exc) or "input/output error").split()).lower()
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -66,7 +86,12 @@ def generate_cmd(
     except ValueError as exc:
         fail(str(exc), as_json=as_json, code=EXIT_USAGE)
     except OSError as exc:
-        fail(f"cannot write to `{out}`: {exc.strerror or exc}", as_json=as_json, path=str(out))
+        where = exc.filename if exc.filename and exc.errno != errno.EEXIST else out
+        fail(
+            f"cannot write to `{where}`: {_os_reason(exc)}",
+            as_json=as_json,
+            path=str(out) if as_json else None,
+        )
     if as_json:
         for r in records:
             emit_json(r.model_dump())
