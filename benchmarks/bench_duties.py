@@ -306,7 +306,8 @@ def main() -> None:
         )
         print(
             f"  duties raised {s['raised']:,}, withdrawn {s['withdrawn']:,}, delivered {s['delivered']:,}; "
-            f"live sessions {mon['live']}, evictions {mon['evictions']:,}, reloads {mon['loads']:,}; "
+            f"live sessions {mon['live']}, evictions {mon['evictions']:,}, reloads {mon['loads']:,}, "
+            f"facts stored without the engine (nothing to pair) {s.get('engine_skipped', 0):,}; "
             f"store {mon['store_mb']:.1f} MiB"
         )
         rss = [r for _, r in mon["samples"]]

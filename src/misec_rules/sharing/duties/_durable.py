@@ -50,6 +50,7 @@ __all__ = [
     "MAX_LIVE_SESSIONS",
     "PairEngine",
     "check_literals",
+    "json_str",
     "literal_budget",
 ]
 
@@ -443,5 +444,15 @@ def fact_json(fact: Mapping[str, Any]) -> str:
 
 def _with_sid(text: str, subject: str) -> str:
     """A fact's canonical JSON with the session id added (what the engine is given)."""
-    sid = json.dumps(subject, ensure_ascii=False)
+    sid = json_str(subject)
     return f'{text[:-1]},"sid":{sid}}}' if text != "{}" else f'{{"sid":{sid}}}'
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@+/ ")
+
+
+def json_str(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``, without the encoder for plain ids."""
+    if _PLAIN.issuperset(text):
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)

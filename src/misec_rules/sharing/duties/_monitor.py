@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from misec_rules.errors import DutyError
-from misec_rules.sharing.duties._durable import MAX_LIVE_SESSIONS, PairEngine, fact_json
+from misec_rules.sharing.duties._durable import (
+    MAX_LIVE_SESSIONS,
+    PairEngine,
+    fact_json,
+    json_str,
+)
 from misec_rules.sharing.duties._events import PURPOSE_OF_CASE, DutyEvent, parse_event
 
 if TYPE_CHECKING:
@@ -642,7 +647,7 @@ class DutyMonitor:
             f["v"],
             purpose,
             due,
-            json.dumps([first[1], second[1]], separators=(",", ":")),
+            f"[{json_str(first[1])},{json_str(second[1])}]",
             later.isoformat(),
         )
         cur = self._db.execute(
