@@ -41,7 +41,6 @@ from misec_rules.sharing import (
 )
 from misec_rules.sharing._diff import diff_versions
 from misec_rules.sharing._lint import lint_rulesets
-from misec_rules.sharing._loader import display_path
 from misec_rules.sharing._matrix import build_matrix, render_matrix_html
 from misec_rules.sharing._request import parse_date
 from misec_rules.sharing._scenarios import Scenario, load_scenarios, run_scenarios
@@ -70,7 +69,7 @@ def _rejection(path: Path, exc: RulesetLoadError) -> tuple[dict[str, Any], int]:
     else:
         code, reason = EXIT_RULESET, f"ruleset rejected: {len(exc.errors)} error(s)"
     out = {
-        "path": display_path(path),
+        "path": str(path),
         "valid": False,
         "error": reason,
         "errors": [_error_json(e) for e in exc.errors],
@@ -119,7 +118,7 @@ def validate(paths: list[Path] = DIRS_ARG, as_json: bool = JSON_OPTION) -> None:
         if as_json:
             emit_json(
                 {
-                    "path": display_path(path),
+                    "path": str(path),
                     "valid": True,
                     "errors": [],
                     "ruleset": reg.id,
@@ -129,7 +128,7 @@ def validate(paths: list[Path] = DIRS_ARG, as_json: bool = JSON_OPTION) -> None:
             )
         else:
             typer.echo(
-                f"ok: {display_path(path)}: {reg.id}: {len(reg.rules)} rules, "
+                f"ok: {path}: {reg.id}: {len(reg.rules)} rules, "
                 f"{len(reg.versions)} versions "
                 f"({', '.join(v.in_force_from.isoformat() for v in reg.versions)})"
             )
@@ -163,7 +162,7 @@ def lint(
         if as_json:
             emit_json(
                 {
-                    "path": display_path(path),
+                    "path": str(path),
                     "ruleset": reg.id,
                     "findings": [f.to_json() for f in shown],
                     "warnings": warnings,
@@ -174,7 +173,7 @@ def lint(
             for f in shown:
                 typer.echo(str(f))
             typer.echo(
-                f"{display_path(path)}: {warnings} warning(s), {len(findings) - warnings} note(s)",
+                f"{path}: {warnings} warning(s), {len(findings) - warnings} note(s)",
                 err=True,
             )
         if warnings:
