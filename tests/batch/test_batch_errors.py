@@ -193,3 +193,36 @@ def test_manifest_with_missing_files_records_each_and_goes_on(tmp_path: Path) ->
     assert recs["in/gone.png"]["error"] == "cannot read `in/gone.png`: no such file"
     assert recs["folder"]["error"] == "cannot read `folder`: is a folder"
     assert recs["in/doc-0000.png"]["verdict"] == recs["in/doc-0001.png"]["verdict"] == "consistent"
+
+
+# --- the sharing request is checked once, before anything runs ---------------------
+
+RULESETS = Path(__file__).resolve().parents[2] / "rulesets" / "fi"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b'{"from": "RVL"}', "request `{req}`: request lacks `to`"),
+        (b"\xff\xfe{}", "request `{req}` is not utf-8 text (byte 1)"),
+    ],
+)
+def test_bad_request_stops_the_batch_before_any_document(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    make_docs(tmp_path / "in", 1)
+    req = tmp_path / "req.json"
+    req.write_bytes(content)
+    code, out, _ = _invoke(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--rulesets",
+                           str(RULESETS), "--request", str(req), "--json")  # fmt: skip
+    assert code == 2
+    assert _one_error(out)["error"] == says.format(req=req)
+    assert not (tmp_path / "out").exists()
+
+
+def test_request_that_is_a_folder(tmp_path: Path) -> None:
+    make_docs(tmp_path / "in", 1)
+    code, out, _ = _invoke(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--rulesets",
+                           str(RULESETS), "--request", str(tmp_path), "--json")  # fmt: skip
+    assert code == 2
+    assert _one_error(out)["error"] == f"cannot read request `{tmp_path}`: is a folder"

@@ -150,12 +150,14 @@ class PipelineProcessor:
 
 def load_request(path: str | Path) -> dict[str, Any]:
     """Read a sharing request from a JSON file (or ``-`` for stdin is not supported here)."""
-    from misec_rules.batch._errors import BatchError
+    from misec_rules.batch._errors import BatchError, os_reason
 
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise BatchError(f"cannot read request `{path}`: {exc.strerror or exc}") from exc
+        raise BatchError(f"cannot read request `{path}`: {os_reason(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise BatchError(f"request `{path}` is not utf-8 text (byte {exc.start + 1})") from None
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:

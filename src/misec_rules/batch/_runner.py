@@ -183,6 +183,8 @@ def run_batch(
         or is in use by another batch, or ``resume`` meets different options.
     ProfileError
         ``profile`` cannot be read or does not validate (checked before any document).
+    RequestError
+        ``request`` lacks ``from``, ``to``, ``categories`` or ``purpose``, or is malformed.
     RulesetError
         ``rulesets`` does not validate.
     MissingExtraError
@@ -196,6 +198,9 @@ def run_batch(
     req: dict[str, Any] | None = None
     if request is not None:
         req = dict(request) if isinstance(request, Mapping) else load_request(request)
+        from misec_rules.sharing import SharingRequest  # type: ignore[attr-defined,unused-ignore]
+
+        SharingRequest.from_json(req)  # fail early (exit 2) on a malformed request
     rules_path = os.path.abspath(rulesets) if rulesets is not None else None
     if rules_path is not None:
         from misec_rules.sharing import load_rulesets  # type: ignore[attr-defined,unused-ignore]

@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JSON_OPTION,
     ) -> None:
         from misec_rules.batch import run_batch
-        from misec_rules.errors import MisecError, ProfileError, RulesetError
+        from misec_rules.errors import MisecError, ProfileError, RequestError, RulesetError
 
         if progress not in {"auto", "bar", "lines", "none"}:
             fail(f"unknown progress mode `{progress}`", as_json=as_json)
@@ -95,6 +95,8 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), as_json=as_json, code=EXIT_RULESET)
         except ProfileError as exc:
             fail(str(exc), as_json=as_json, path=profile if as_json else None)
+        except RequestError as exc:
+            fail(f"request `{request}`: {exc}", as_json=as_json, path=str(request))
         except MisecError as exc:
             fail(str(exc), as_json=as_json, path=str(input))
         except KeyboardInterrupt:
