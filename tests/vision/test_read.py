@@ -23,6 +23,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(vision.__all__) == sorted(
         [
             "ENGINES",
+            "DebugDirError",
             "MAX_PIXELS",
             "EngineError",
             "ImageError",

@@ -35,6 +35,7 @@ __all__ = [
     "ALPHABET",
     "CELL_H",
     "CELL_W",
+    "VARIANTS",
     "LineRead",
     "OcrbModel",
     "cell_features",
@@ -143,7 +144,36 @@ class LineRead:
     probs: NDArray[np.float32]
 
 
-def read_line(strip: Gray, n: int, /, *, model: OcrbModel | None = None, top: int = 3) -> LineRead:
+VARIANTS = ("local", "sharp")
+"""Second looks at a strip (see :func:`read_line`)."""
+
+
+def _local_ink(strip: Gray) -> NDArray[np.float32]:
+    """Ink density scaled by the ink strength within a few characters (glare, shade)."""
+    density = ink(strip)
+    width = max(3, int(LINE_HEIGHT * 3) | 1)
+    near = cv2.dilate(density, cv2.getStructuringElement(cv2.MORPH_RECT, (width, LINE_HEIGHT)))
+    near = cv2.blur(near, (width, 1))
+    out: NDArray[np.float32] = np.clip(density / np.maximum(near, 0.3), 0.0, 1.0).astype(np.float32)
+    return out
+
+
+def _sharpen(strip: Gray) -> Gray:
+    """Unsharp mask against mild blur."""
+    soft = cv2.GaussianBlur(strip, (0, 0), 1.5)
+    out: Gray = np.asarray(cv2.addWeighted(strip, 1.8, soft, -0.8, 0), dtype=np.uint8)
+    return out
+
+
+def read_line(
+    strip: Gray,
+    n: int,
+    /,
+    *,
+    model: OcrbModel | None = None,
+    top: int = 3,
+    variant: str | None = None,
+) -> LineRead:
     """Read a rectified line strip that holds ``n`` characters.
 
     Parameters
@@ -156,10 +186,14 @@ def read_line(strip: Gray, n: int, /, *, model: OcrbModel | None = None, top: in
         Classifier weights; the shipped model by default.
     top
         How many candidates to keep per character (those above 1 %).
+    variant
+        A second look for a line read badly: ``local`` scales the ink by its
+        strength within a few characters (glare, uneven light), ``sharp``
+        sharpens the strip first (blur).  None: the plain read.
     """
     m = model or load_model()
-    t = tighten(strip)
-    density = ink(t)
+    t = tighten(_sharpen(strip) if variant == "sharp" else strip)
+    density = _local_ink(t) if variant == "local" else ink(t)
     cells, pitch = split_cells(t, n, density=density)
     # one more cell on each side: clutter touching a line's end can shift the
     # cells by one, which the classifier notices (a junk cell reads badly)

@@ -69,6 +69,9 @@ _LOW_CONF = 0.55
 _NAME_SURE = 0.9
 # How much better (mean log-probability per character) a 180-degree read must be.
 _FLIP_MARGIN = 0.1
+# A runner-up at a check-digit-protected position with the same check-digit value as
+# the character read, at least this likely, is flagged: the check cannot tell them apart.
+_BLIND_MIN = 0.05
 # A band whose best orientation reads this badly is not an MRZ.
 _MIN_MEAN_LOG_PROB = -1.2
 
@@ -261,20 +264,28 @@ def _format_name(reads: list[_ocrb.LineRead], n: int) -> str:
     """The MRZ format a band's shape and first character point to."""
     if len(reads) == 3:
         return "TD1"
-    visa = reads[0].text[:1] == "V"
+    # the document code's first letter decides: V for a visa, else P (TD3) or
+    # A/C/I (TD2); weighed among those letters only, not the whole alphabet
+    p0 = reads[0].probs[0]
+    others = max(float(p0[_ocrb.ALPHABET.index(c)]) for c in "PACI")
+    visa = float(p0[_ocrb.ALPHABET.index("V")]) > others
     if n == 36:
         return "MRVB" if visa else "TD2"
     return "MRVA" if visa else "TD3"
 
 
-def _constrain(reads: list[_ocrb.LineRead], n: int) -> list[_ocrb.LineRead]:
+def _constrain(
+    reads: list[_ocrb.LineRead], n: int, fmt_name: str | None = None
+) -> list[_ocrb.LineRead]:
     """Re-decode each line with only the characters each position's field can hold.
+
+    ``fmt_name`` forces the format (by default :func:`_format_name` decides).
 
     References
     ----------
     ICAO Doc 9303 parts 4-7 s4.2 (the fields of each MRZ format and their characters).
     """
-    fmt = FORMATS[_format_name(reads, n)]  # type: ignore[index]
+    fmt = FORMATS[fmt_name or _format_name(reads, n)]  # type: ignore[index]
     out: list[_ocrb.LineRead] = []
     for i, r in enumerate(reads):
         allowed = ["0123456789" + _LETTERS] * n
@@ -426,6 +437,78 @@ def _flag_uncertain_names(mrz: MRZ, confidences: list[list[float]]) -> MRZ:
     if not added:
         return mrz
     return mrz.model_copy(update={"warnings": [*mrz.warnings, *added]})
+
+
+def _check_value(ch: str) -> int:
+    """The character's weight in an ICAO 9303-3 s4.9 check digit, modulo 10."""
+    if ch.isdigit():
+        return int(ch)
+    if "A" <= ch <= "Z":
+        return (ord(ch) - 55) % 10
+    return 0
+
+
+def _flag_blind(mrz: MRZ, cands: Candidates) -> MRZ:
+    """Warn where a check digit cannot confirm a protected character the reader is unsure of.
+
+    ``S``/``8``, ``J``/``9``, ``Z``/``5``, ``G``/``6`` and ``<``/``0`` weigh the
+    same in a check digit, so a document number read with the wrong one of
+    such a pair still passes.  Where the recogniser's runner-up at a
+    protected position is such a twin of the character read, the field's
+    characters admit it, and it is at least :data:`_BLIND_MIN` likely, or
+    where the repair filled in a character that has such a twin, a
+    ``repair_unconfirmed`` warning names the position.
+
+    References
+    ----------
+    ICAO Doc 9303 part 3 s4.9 (check digit weights and values).
+    """
+    fmt = FORMATS.get(mrz.format)
+    if fmt is None or not mrz.valid:
+        return mrz
+    found: list[str] = []
+    repaired = {(r.line - 1, r.column - 1) for r in mrz.repairs}
+    for f in fmt.fields:
+        if f.kind not in ("number", "date", "optional", "check"):
+            continue
+        allowed = _KIND_CHARS[f.kind]
+        for col in f.columns():
+            li = f.line
+            if li >= len(cands) or col >= len(cands[li]) or li >= len(mrz.lines):
+                continue
+            read = mrz.lines[li][col]
+            twins = sorted(
+                (c for c in allowed if c != read and _check_value(c) == _check_value(read)),
+                key=lambda c: (not c.isdigit(), c),
+            )
+            if (li, col) in repaired and twins:
+                # the repair chose this character among candidates; its twin would
+                # have passed the check digit just as well
+                found.append(
+                    f"{f.name.replace('_', ' ')} at line {li + 1} column {col + 1} "
+                    f"(repaired to `{read}`, `{twins[0]}` fits as well)"
+                )
+                continue
+            for alt, p in cands[li][col]:
+                if alt == read or alt not in allowed or p < _BLIND_MIN:
+                    continue
+                if _check_value(alt) == _check_value(read):
+                    found.append(
+                        f"{f.name.replace('_', ' ')} at line {li + 1} column {col + 1} "
+                        f"(`{read}` or `{alt}`)"
+                    )
+                    break
+    if not found:
+        return mrz
+    warning = MRZWarning(
+        code="repair_unconfirmed",
+        message="a check digit passes but cannot tell apart look-alikes of equal check "
+        "value for the "
+        + "; ".join(found[:3])
+        + (" and more" if len(found) > 3 else "")
+        + "; confirm against the visual zone",
+    )
+    return mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
 
 
 def _ocr_tesseract(o: _Oriented) -> tuple[list[str], list[list[float]]]:
@@ -582,21 +665,115 @@ def read_mrz(
             last_error = f"text read fits no mrz format: {exc}"
             continue
         if engine == "auto" and (not mrz.valid or min(min(c) for c in confs) < _LOW_CONF):
-            mrz, texts, confs, used = st.run("ocr", partial(_auto_second, o, mrz, reference_date))
+            mrz, texts, confs, cand, used = st.run(
+                "ocr", partial(_auto_second, o, mrz, reference_date)
+            )
+        if engine in ("ocrb", "auto") and cand is not None:
+            other = st.run("repair", partial(_other_format, o, mrz, reference_date))
+            if other is not None:
+                mrz, texts, confs, cand = other
+        if engine in ("ocrb", "auto") and not mrz.valid:
+            again = st.run("orient_ocr", partial(_second_look, o, reference_date))
+            if again is not None:
+                mrz, texts, confs, cand = again
+                used = f"{used}+{_SECOND_LOOK_TAG}"
         if engine in ("ocrb", "auto"):
             mrz = _flag_uncertain_names(mrz, confs)
+            if cand is not None:
+                mrz = _flag_blind(mrz, cand)
         return finish(mrz, None, used, o.polygon, [[round(c, 4) for c in row] for row in confs])
     return finish(None, last_error, engine)
 
 
+_SECOND_LOOK_TAG = "second_look"
+
+
+def _second_look(
+    o: _Oriented, reference_date: date | None
+) -> tuple[MRZ, list[str], list[list[float]], Candidates] | None:
+    """Re-read the strips with locally scaled ink, then sharpened; the first valid result.
+
+    Only for a reading whose check digits fail: glare and uneven light leave
+    some characters faint next to dark ones, blur softens them all.
+    """
+    model = _ocrb.load_model()
+    for variant in _ocrb.VARIANTS:
+        reads = [_ocrb.read_line(s, o.n, model=model, variant=variant) for s in o.strips]
+        reads = _constrain(reads, o.n)
+        texts = [r.text for r in reads]
+        cands = [r.candidates for r in reads]
+        try:
+            mrz = _repair(texts, cands, reference_date)
+        except MRZError:
+            continue
+        if mrz.valid:
+            return mrz, texts, [r.confidences for r in reads], cands
+    return None
+
+
+_OTHER_FORMAT = {"TD3": "MRVA", "MRVA": "TD3", "TD2": "MRVB", "MRVB": "TD2"}
+# The other format's document-code letter must be at least this likely to be tried.
+_OTHER_CODE_MIN = 0.01
+
+
+def _other_format(
+    o: _Oriented, first: MRZ, reference_date: date | None
+) -> tuple[MRZ, list[str], list[list[float]], Candidates] | None:
+    """The reading as the other format of the same line length, when the check digits prefer it.
+
+    A visa's ``V`` misread as ``P`` makes a 2x44 band a passport (TD3), whose
+    personal-number and composite check digits then fail; read as MRV-A,
+    the same text passes.  The other way round, a passport read as a visa
+    passes too (visas have fewer check digits), but its composite check
+    digit, which only a passport has, would also pass as TD3.  So the other
+    format is taken when its document-code letter is not negligible and either
+    the first reading fails its checks while the other passes, or both pass
+    and the other has a composite check (TD3, TD2).
+
+    References
+    ----------
+    ICAO Doc 9303 part 4 s4.2.2 (TD3), part 7 s4.2.2 (MRV-A, MRV-B), part 5 s4.2.2 (TD2).
+    """
+    alt = _OTHER_FORMAT.get(first.format)
+    if alt is None or len(o.reads) != 2:
+        return None
+    letters = "V" if alt.startswith("MRV") else ("P" if alt == "TD3" else "ACI")
+    p0 = o.reads[0].probs[0]
+    if max(float(p0[_ocrb.ALPHABET.index(c)]) for c in letters) < _OTHER_CODE_MIN:
+        return None
+    if first.valid and alt.startswith("MRV"):
+        return None
+    reads = _constrain(o.reads, o.n, alt)
+    texts = [r.text for r in reads]
+    cands = [r.candidates for r in reads]
+    try:
+        mrz = _repair(texts, cands, reference_date)
+    except MRZError:
+        return None
+    if mrz.format != alt or not mrz.valid:
+        return None
+    if alt.startswith("MRV"):
+        # only fewer check digits pass: an unrepaired passport would read so too
+        code = o.reads[0].text[0]
+        warning = MRZWarning(
+            code="repair_unconfirmed",
+            message=f"the document code was read as `{code}` and taken as `V`: the text "
+            f"passes the check digits of {alt} but not of {first.format}; "
+            "confirm the document type",
+        )
+        mrz = mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
+    return mrz, texts, [r.confidences for r in reads], cands
+
+
 def _auto_second(
     o: _Oriented, first: MRZ, reference_date: date | None
-) -> tuple[MRZ, list[str], list[list[float]], str]:
+) -> tuple[MRZ, list[str], list[list[float]], Candidates, str]:
     """Ask Tesseract about the lines ocrb is unsure of and repair with both."""
     texts: list[str] = []
     confs: list[list[float]] = []
     cands: Candidates = []
     asked = False
+    fmt = FORMATS[_format_name(o.reads, o.n)]  # type: ignore[index]
     for r, s in zip(o.reads, o.strips, strict=True):
         if min(r.confidences) >= _LOW_CONF and first.valid:
             texts.append(r.text)
@@ -609,18 +786,54 @@ def _auto_second(
             tess = r.text
         asked = True
         text, _, cl = _merge(r, tess)
+        text, cl = _merged_number_prior(text, cl, fmt, len(texts))
         texts.append(text)
         cands.append(cl)
         confs.append([c[0][1] for c in cl])
+    keep = (
+        first,
+        [r.text for r in o.reads],
+        [r.confidences for r in o.reads],
+        [r.candidates for r in o.reads],
+        "auto:ocrb",
+    )
     if not asked:
-        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
+        return keep
     try:
         mrz = _repair(texts, cands, reference_date)
     except MRZError:
-        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
+        return keep
     if first.valid and not mrz.valid:
-        return first, [r.text for r in o.reads], [r.confidences for r in o.reads], "auto:ocrb"
-    return mrz, texts, confs, "auto:ocrb+tesseract"
+        return keep
+    return mrz, texts, confs, cands, "auto:ocrb+tesseract"
+
+
+def _merged_number_prior(
+    text: str, cands: list[list[tuple[str, float]]], fmt: Any, line: int
+) -> tuple[str, list[list[tuple[str, float]]]]:
+    """:func:`_number_prior` on merged candidates (after Tesseract's characters joined).
+
+    Also drops characters the position's field cannot hold (Tesseract's
+    whitelist is the whole MRZ set).
+    """
+    weights = _number_prior(text, fmt, line)
+    out: list[list[tuple[str, float]]] = []
+    chars = list(text)
+    allowed = ["0123456789" + _LETTERS] * len(text)
+    for f in fmt.fields:
+        if f.line == line:
+            for c in f.columns():
+                if c < len(allowed):
+                    allowed[c] = _KIND_CHARS.get(f.kind, allowed[c])
+    for i, cl in enumerate(cands):
+        ranked = [(c, p) for c, p in cl if c in allowed[i]] or list(cl)
+        if weights is not None:
+            ranked = [(c, p * float(weights[i, _ocrb.ALPHABET.index(c)])) for c, p in ranked]
+        total = sum(p for _c, p in ranked) or 1.0
+        ranked = sorted(((c, p / total) for c, p in ranked), key=lambda kv: -kv[1])
+        chars[i] = ranked[0][0]
+        out.append(ranked)
+    return "".join(chars), out
 
 
 def _debug_locate(
