@@ -11,7 +11,9 @@ defaults: every degradation in equal parts; seed 0) it prints, per engine:
 the exact full-MRZ match rate (every line, names included), per-field
 accuracy, the number of readings that claim to be valid but are wrong (any
 line differs; and the stricter count where a check-digit-protected field is
-wrong), and the median and p90 CPU seconds per image (this process plus the
+wrong), split into those flagged by a ``repair_unconfirmed`` or
+``repair_name_uncertain`` warning (the reader says it may be wrong) and those
+not flagged, and the median and p90 CPU seconds per image (this process plus the
 tesseract processes it starts), overall and per degradation.
 
 ``passporteye`` is PassportEye's locate and OCR with this project's parse and
@@ -171,6 +173,18 @@ def run_engine(engine: str, path: Path) -> tuple[MRZ | None, list[str] | None, b
     return r.mrz, list(r.mrz.lines), bool(r.mrz.valid), secs
 
 
+#: Warnings by which a reader says a valid reading may still be wrong where no check
+#: digit can tell (names, codes, sex, check-digit-blind look-alikes).
+UNSURE = frozenset({"repair_unconfirmed", "repair_name_uncertain"})
+
+
+def flagged(mrz: MRZ | None, engine: str) -> bool:
+    """Whether a valid reading carries a warning that it may be wrong (never for stock)."""
+    if mrz is None or engine == "passporteye-stock":
+        return False
+    return any(w.code in UNSURE for w in mrz.warnings)
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-th quantile (0..1) of values."""
     if not values:
@@ -193,6 +207,9 @@ def bench_generated(args: argparse.Namespace, engines: list[str]) -> None:
             "found": 0,
             "wrong_valid": 0,
             "wrong_valid_protected": 0,
+            "flagged": 0,
+            "unflagged": 0,
+            "unflagged_protected": 0,
             "fields": defaultdict(int),
             "cpu": [],
             "by_deg": defaultdict(lambda: {"n": 0, "exact": 0, "cpu": []}),
@@ -218,8 +235,16 @@ def bench_generated(args: argparse.Namespace, engines: list[str]) -> None:
                         s["fields"][f] += 1
             if valid and not exact:
                 s["wrong_valid"] += 1
-                if mrz is None or any(getattr(mrz, f) != getattr(want, f) for f in PROTECTED):
+                protected = mrz is None or any(
+                    getattr(mrz, f) != getattr(want, f) for f in PROTECTED
+                )
+                if protected:
                     s["wrong_valid_protected"] += 1
+                if flagged(mrz, eng):
+                    s["flagged"] += 1
+                else:
+                    s["unflagged"] += 1
+                    s["unflagged_protected"] += int(protected)
                 if args.verbose:
                     print(f"  wrong but valid ({eng}): {rec['file']}: {lines}", file=sys.stderr)
             elif args.verbose and not exact:
@@ -228,7 +253,9 @@ def bench_generated(args: argparse.Namespace, engines: list[str]) -> None:
         n = len(truth)
         print(
             f"{eng:18s} exact {s['exact']}/{n} = {s['exact'] / n:6.1%}  found {s['found']}/{n}  "
-            f"wrong-but-valid {s['wrong_valid']} (protected field wrong: {s['wrong_valid_protected']})  "
+            f"wrong-but-valid {s['wrong_valid']} (protected field wrong: {s['wrong_valid_protected']}; "
+            f"flagged {s['flagged']}, unflagged {s['unflagged']} of which protected "
+            f"{s['unflagged_protected']})  "
             f"CPU median {statistics.median(s['cpu']):.3f} s  p90 {pct(s['cpu'], 0.9):.3f} s",
             flush=True,
         )
