@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from misec_rules._io import os_reason
 from misec_rules.authenticity import (
     _check_digits,
     _codes,
@@ -60,10 +61,12 @@ def _load(image: ImageInput) -> tuple[npt.NDArray[np.uint8], bytes | None]:
     if isinstance(image, bytes):
         raw = image
     else:
+        arr = load_image(image)  # names the file and the reason when it cannot be read
         try:
             raw = Path(image).read_bytes()
         except OSError as exc:
-            raise ImageError(f"cannot read `{image}`", path=str(image)) from exc
+            raise ImageError(f"cannot read `{image}`: {os_reason(exc)}", path=str(image)) from exc
+        return np.ascontiguousarray(arr), raw
     arr = load_image(image)
     return np.ascontiguousarray(arr), raw
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from misec_rules._io import read_text
 from misec_rules.authenticity._model import Severity
 from misec_rules.errors import ProfileError
 
@@ -271,10 +272,7 @@ def load_profile(source: str | Path | Profile | None = None) -> Profile:
     if isinstance(source, Profile):
         return source
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read the profile") from exc
+    text = read_text(path, what="profile", error=ProfileError)
     data = _read_yaml(text, str(path))
     base = _read_yaml(_default_text(), "default.yaml")
     return _validate(_merge(base, data), str(path))

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from misec_rules._io import read_text
 from misec_rules.authenticity._context import CheckContext, finding, mrz_value
 from misec_rules.authenticity._model import Finding, Severity
 from misec_rules.errors import ProfileError
@@ -77,10 +78,7 @@ def load_lost_stolen(path: str | Path) -> list[tuple[str, str | None]]:
     ProfileError
         When the file cannot be read or lacks the ``document_number`` column.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read the lost/stolen list") from exc
+    text = read_text(path, what="lost/stolen list", error=ProfileError, encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     if "document_number" not in fields:

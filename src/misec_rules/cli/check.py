@@ -78,6 +78,12 @@ def register(app: typer.Typer) -> None:
         from misec_rules.authenticity import check_document, load_lost_stolen, load_profile
 
         ref = _parse_date(reference_date, as_json)
+        if html is not None:
+            from misec_rules._io import check_writable_file
+
+            problem = check_writable_file(html)
+            if problem is not None:
+                fail(f"cannot write `--html` report: {problem}", as_json=as_json)
         try:
             prof = load_profile(profile)
             listed = load_lost_stolen(lost_stolen) if lost_stolen is not None else None
