@@ -28,7 +28,7 @@ def test_read_text_reasons(tmp_path: Path) -> None:
 
 def test_os_reason_is_lowercase_words() -> None:
     assert os_reason(FileNotFoundError(2, "No such file or directory")) == "no such file"
-    assert os_reason(OSError(9999, "Odd Failure.")) == "odd Failure"
+    assert os_reason(OSError(9999, "Odd Failure.")) == "odd failure"
 
 
 def test_check_writable_file(tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ from pathlib import Path
 
 _REASONS = {
     errno.ENOENT: "no such file",
-    errno.ENOTDIR: "a parent is not a folder",
+    # mkdir(exist_ok=True) is where these arise: a file stands where a folder should be
+    errno.EEXIST: "is a file, not a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EISDIR: "is a folder",
     errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOSPC: "no space left on the device",
+    errno.EPERM: "not permitted",
     errno.EROFS: "read-only file system",
-    errno.EEXIST: "already exists",
+    errno.ENOSPC: "no space left on the device",
     errno.ENAMETOOLONG: "name too long",
 }
 
@@ -27,8 +28,8 @@ def os_reason(exc: OSError) -> str:
     """The reason of an operating-system error in lowercase words."""
     if exc.errno in _REASONS:
         return _REASONS[exc.errno]
-    text = (exc.strerror or "cannot be opened").rstrip(".")
-    return text[:1].lower() + text[1:]
+    text = exc.strerror or str(exc) or "input/output error"
+    return " ".join(text.split()).rstrip(".").lower()
 
 
 def read_text(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
@@ -14,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from misec_rules._io import os_reason
 from misec_rules.errors import AuditError, AuditIntegrityError
 
 __all__ = [
@@ -42,25 +42,10 @@ _FIELDS = ("seq", "at", "kind", "data", "prev")
 _PSEUDONYMISED = frozenset({"subject"})
 _REQUEST_KEYS = ("from", "to", "categories", "purpose", "initiative", "at")
 _SCALARS = (str, int, float, bool, type(None))
-_REASONS = {
-    errno.ENOENT: "no such file",
-    errno.EISDIR: "is a folder",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "not permitted",
-    errno.EROFS: "read-only file system",
-    errno.ENOSPC: "no space left on the device",
-}
 
 
 class NotAnAuditLog(AuditError):
     """A file that is not a JSON Lines audit log at all (binary, not UTF-8, not JSON)."""
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno in _REASONS:
-        return _REASONS[exc.errno]
-    return " ".join((exc.strerror or str(exc) or "input/output error").split()).lower()
 
 
 def _canonical(obj: Any) -> bytes:
@@ -102,7 +87,7 @@ def _resolve_key(key: bytes | str | None, key_file: str | Path | None, log: Path
         try:
             key = kf.read_bytes().strip()
         except OSError as exc:
-            raise AuditError(f"cannot read key file `{kf}`: {_os_reason(exc)}") from None
+            raise AuditError(f"cannot read key file `{kf}`: {os_reason(exc)}") from None
         source = f"key file `{kf}`"
     if key is None:
         raise AuditError(
@@ -164,7 +149,7 @@ def verify_log(path: str | Path, *, head: str | None = None) -> VerifyResult:
     try:
         blob = Path(path).read_bytes()
     except OSError as exc:
-        raise AuditError(f"cannot read audit log `{path}`: {_os_reason(exc)}") from None
+        raise AuditError(f"cannot read audit log `{path}`: {os_reason(exc)}") from None
     lines = blob.split(b"\n")
     torn_tail = lines[-1] != b""
     if not torn_tail:
@@ -431,7 +416,7 @@ class AuditLog:
         try:
             self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for appends
         except OSError as exc:
-            raise AuditError(f"cannot open audit log `{self.path}`: {_os_reason(exc)}") from None
+            raise AuditError(f"cannot open audit log `{self.path}`: {os_reason(exc)}") from None
 
     @property
     def head(self) -> str:
@@ -483,7 +468,7 @@ class AuditLog:
                     os.fsync(self._fh.fileno())
             except OSError as exc:
                 raise AuditError(
-                    f"cannot write audit log `{self.path}`: {_os_reason(exc)}"
+                    f"cannot write audit log `{self.path}`: {os_reason(exc)}"
                 ) from None
             self._seq, self._head = rec["seq"], rec["hash"]
             return rec

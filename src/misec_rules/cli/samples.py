@@ -7,28 +7,10 @@ from pathlib import Path
 
 import typer
 
+from misec_rules._io import os_reason
 from misec_rules.cli._common import EXIT_USAGE, JSON_OPTION, emit_json, fail
 
 app = typer.Typer(no_args_is_help=True, help="Synthetic specimen documents with ground truth.")
-
-
-_REASONS = {
-    errno.ENOENT: "no such file",
-    errno.EEXIST: "is a file, not a folder",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "is a folder",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "not permitted",
-    errno.EROFS: "read-only file system",
-    errno.ENOSPC: "no space left on the device",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """An operating-system error's reason in lower-case words (``is a file, not a folder``)."""
-    if exc.errno in _REASONS:
-        return _REASONS[exc.errno]
-    return " ".join((exc.strerror or str(exc) or "input/output error").split()).lower()
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -88,7 +70,7 @@ def generate_cmd(
     except OSError as exc:
         where = exc.filename if exc.filename and exc.errno != errno.EEXIST else out
         fail(
-            f"cannot write to `{where}`: {_os_reason(exc)}",
+            f"cannot write to `{where}`: {os_reason(exc)}",
             as_json=as_json,
             path=str(out) if as_json else None,
         )
