@@ -50,3 +50,27 @@ def test_success_with_json_keeps_the_command_exit_code(
         main(["mrz", "parse", str(sample), "--json"])
     assert exit_info.value.code == 1
     assert json.loads(capsys.readouterr().out)["valid"] is False
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["duties", "replay", "samples/events/supo-migri.jsonl", "--rulesets", "/nonexistent"],
+        ["rules", "decide", "--rulesets", "/nonexistent", "--request", "-"],
+    ],
+)
+def test_a_missing_rulesets_folder_is_unreadable_input_not_an_invalid_ruleset(
+    argv: list[str],
+    repo_root: object,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    monkeypatch.chdir(str(repo_root))
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"from": "SUPO"}'))
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--json"])
+    assert exit_info.value.code == 2
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert line["path"] == "/nonexistent"

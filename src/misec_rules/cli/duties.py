@@ -55,10 +55,13 @@ def _emit(duties: list[SharingDuty], as_json: bool) -> None:
 
 
 def _load_registry(path: Path, as_json: bool) -> Any:
-    from misec_rules.sharing import RulesetLoadError, load_rulesets
+    from misec_rules.sharing import RulesetLoadError, RulesetNotFoundError, load_rulesets
 
     try:
         return load_rulesets(path)
+    except RulesetNotFoundError as exc:
+        # no ruleset there at all: input that cannot be read (2), not an invalid one (3)
+        fail(getattr(exc, "reason", str(exc)), as_json=as_json, path=str(path), code=EXIT_USAGE)
     except RulesetLoadError as exc:
         errors = getattr(exc, "errors", [exc])
         for err in errors:
