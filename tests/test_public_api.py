@@ -13,7 +13,7 @@ PINNED = {
     "DutyError", "DutyEvent", "DutyMonitor", "EngineError", "Finding", "ImageError",
     "ImageTooLarge", "InvalidCharacter", "InvalidLength", "LegalReference", "MRZError",
     "MRZReading", "MRZWarning", "MisecError", "MissingExtraError", "ProfileError", "Profile",
-    "Repair", "RequestError", "Route", "RulesetError", "RulesetLoadError", "RulesetRegistry",
+    "Repair", "RequestError", "Route", "RulesetError", "RulesetLoadError", "RulesetNotFoundError", "RulesetRegistry",
     "RulesetVersion", "SharingDuty", "SharingRequest", "TruthRecord", "UnknownFormat",
     "__version__", "check_digit", "check_document", "default_profile", "generate_mrz",
     "generate_samples", "load_image", "load_profile", "load_rulesets", "load_truth",
