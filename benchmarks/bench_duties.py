@@ -186,7 +186,9 @@ def bench_durable_alone(args: argparse.Namespace) -> dict[str, Any]:
 
     One session per subject, at most ``max_sessions`` live (least recently used
     deleted, facts of a deleted subject simply dropped: no store, no reload),
-    the same pair rule, no decisions.  An upper bound for any monitor built on it.
+    the same pair rule, no decisions, actions through durable's own host.  The
+    monitor now dispatches actions without that host and skips the engine for
+    facts that cannot pair, so this is a reference point, not an upper bound.
     """
     from durable import engine
 
