@@ -125,3 +125,26 @@ def test_passport_is_not_turned_into_a_visa_without_evidence() -> None:
     # a valid passport stays a passport even when `V` is likely: its composite passes
     reads = [_line_read(lines[0], {"P": 0.5, "V": 0.49}), _line_read(lines[1])]
     assert _other_format(_oriented(reads), first, REF) is None
+
+
+def test_prior_weighs_against_an_unsure_filler_for_sex_and_inside_names() -> None:
+    from misec_rules.vision._read import _irregular_fillers, _number_prior
+
+    assert _irregular_fillers("CERNY<<JIRI<ANNA<<<<<<") == []
+    assert _irregular_fillers("IB<<EZ<<KERTTU<<<<") == [2, 3, 6, 7]  # which is the separator?
+    assert _irregular_fillers("<AB<<<C<<D") == [0, 3, 4, 5]
+    lines = _lines("MRVB", number="AB1234567", code="V")
+    sex = FORMATS["MRVB"]["sex"].start
+    line2 = lines[1][:sex] + "<" + lines[1][sex + 1 :]
+    w = _number_prior(line2, FORMATS["MRVB"], 1)
+    assert w is not None and w[sex, _ocrb.ALPHABET.index("<")] < 1.0
+    assert (np.delete(w, sex, axis=0) == 1.0).all()
+    assert _number_prior(lines[1], FORMATS["MRVB"], 1) is None
+    # an unsure `<` for F gives way; a sure one stays
+    cands = _sure([line2])[0]
+    cands[sex] = [("<", 0.6), ("F", 0.4)]
+    fixed, _ = _merged_number_prior(line2, cands, FORMATS["MRVB"], 1)
+    assert fixed == lines[1]
+    cands[sex] = [("<", 0.95), ("F", 0.05)]
+    kept, _ = _merged_number_prior(line2, cands, FORMATS["MRVB"], 1)
+    assert kept == line2

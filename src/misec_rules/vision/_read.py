@@ -317,19 +317,63 @@ def _number_prior(text: str, fmt: Any, line: int) -> NDArray[np.float32] | None:
 
     A confident letter survives it (``L898902C3``); an unsure one between
     digits gives way to the digit the recogniser found next most likely.
+    The same prior weighs against `<` in the sex field and against fillers a
+    name cannot hold (a second `<<`, `<<<` inside, a leading `<`): a
+    character washed out by glare or blur reads as a filler.
     """
     weights: NDArray[np.float32] | None = None
+
+    def lower(c: int, classes: slice | int) -> None:
+        nonlocal weights
+        if weights is None:
+            weights = np.ones((len(text), len(_ocrb.ALPHABET)), dtype=np.float32)
+        weights[c, classes] = _LETTER_BETWEEN_DIGITS
+
+    filler = _ocrb.ALPHABET.index("<")
     for f in fmt.fields:
-        if f.line != line or f.kind != "number":
+        if f.line != line:
             continue
-        for c in f.columns():
-            if c == 0 or c + 1 >= len(text):
-                continue
-            if text[c].isalpha() and text[c - 1].isdigit() and text[c + 1].isdigit():
-                if weights is None:
-                    weights = np.ones((len(text), len(_ocrb.ALPHABET)), dtype=np.float32)
-                weights[c, 10:36] = _LETTER_BETWEEN_DIGITS
+        if f.kind == "number":
+            for c in f.columns():
+                if c == 0 or c + 1 >= len(text):
+                    continue
+                if text[c].isalpha() and text[c - 1].isdigit() and text[c + 1].isdigit():
+                    lower(c, slice(10, 36))
+        elif f.kind == "sex" and text[f.start : f.start + 1] == "<":
+            # `<` (unspecified) is rare beside M, F and X; a washed-out letter reads so
+            lower(f.start, filler)
+        elif f.kind == "name":
+            for c in _irregular_fillers(text[f.start : f.end]):
+                lower(f.start + c, filler)
     return weights
+
+
+def _irregular_fillers(name: str) -> list[int]:
+    """Columns of fillers a name cannot hold (ICAO 9303-3 s4.6).
+
+    ``<`` runs inside the name other than single spaces and one ``<<`` between
+    surname and given names (when there are two, both), and a leading ``<``.
+    The trailing padding is regular.
+    """
+    end = len(name.rstrip("<"))
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < end:
+        if name[i] != "<":
+            i += 1
+            continue
+        j = i
+        while j < end and name[j] == "<":
+            j += 1
+        runs.append((i, j))
+        i = j
+    # with two `<<`, either may be the separator: both are weighed against
+    doubles = sum(1 for a, b in runs if b - a == 2)
+    out: list[int] = []
+    for a, b in runs:
+        if a == 0 or b - a > 2 or (b - a == 2 and doubles > 1):
+            out.extend(range(a, b))
+    return out
 
 
 def _locate(gray: NDArray[np.uint8], st: _Stages) -> list[_Oriented]:
