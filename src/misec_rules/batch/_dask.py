@@ -96,9 +96,7 @@ class DaskExecutor:
             run = uuid.uuid4().hex[:12]
             proc = client.scatter(self.processor, broadcast=True, hash=False)
             warm = [
-                client.submit(
-                    _warm_up, proc, workers=[addr], allow_other_workers=False, pure=False
-                )
+                client.submit(_warm_up, proc, workers=[addr], allow_other_workers=False, pure=False)
                 for addr in client.nthreads()
             ]
             client.gather(warm)
