@@ -21,12 +21,42 @@ from misec_rules.errors import EngineError, MissingExtraError
 __all__ = ["DaskExecutor"]
 
 
+# glibc mallopt parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def _undo_malloc_trim() -> bool:
+    """Give the worker glibc's large-allocation behaviour back (Linux only).
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes
+    glibc's mmap threshold at 128 KiB: every image-sized array is then mapped and unmapped
+    afresh, page faults included. Measured on the 42 samples, that made each document
+    about 60% slower on a Dask worker than in a local worker process (1.09 s against
+    0.69 s). Raising both thresholds keeps freed arrays for reuse, as a local process does.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
+        ok &= libc.mallopt(_M_TRIM_THRESHOLD, 64 * 1024 * 1024)
+    except (OSError, AttributeError):  # not glibc
+        return False
+    return bool(ok)
+
+
 def _warm_up(processor: DocumentProcessor) -> bool:
     """Ready a worker before it takes documents, as local workers are readied.
 
     Receiving ``processor`` unpickles it there (a registry reloads its rulesets), and the
-    imports load OpenCV and the checks, so none of it is counted in a document's time.
+    imports load OpenCV and the checks, so none of it is counted in a document's time;
+    Dask's malloc settings are undone for this worker (:func:`_undo_malloc_trim`).
     """
+    _undo_malloc_trim()
     import misec_rules.authenticity
     import misec_rules.batch._imaging
     import misec_rules.vision  # noqa: F401
