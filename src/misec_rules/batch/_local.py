@@ -147,18 +147,24 @@ class LocalExecutor:
         failed_starts = 0
         t_start = time.monotonic()
         self.startup_seconds = 0.0
+
+        def feed(w: _Worker) -> None:
+            """Give an idle, ready worker its next document."""
+            nonlocal exhausted
+            if not w.ready or w.doc is not None or exhausted:
+                return
+            doc = next(it, None)
+            if doc is None:
+                exhausted = True
+                return
+            w.doc, w.started = doc, time.monotonic()
+            with contextlib.suppress(BrokenPipeError, OSError):
+                w.conn.send(doc)  # a worker gone meanwhile is seen below
+
         try:
             while True:
                 for w in pool:
-                    if not w.ready or w.doc is not None or exhausted:
-                        continue
-                    doc = next(it, None)
-                    if doc is None:
-                        exhausted = True
-                        break
-                    w.doc, w.started = doc, time.monotonic()
-                    with contextlib.suppress(BrokenPipeError, OSError):
-                        w.conn.send(doc)  # a worker gone meanwhile is seen below
+                    feed(w)
                 if exhausted and all(w.doc is None for w in pool):
                     return
                 waitables: list[Any] = [w.conn for w in pool] + [w.proc.sentinel for w in pool]
@@ -180,9 +186,13 @@ class LocalExecutor:
                             self.startup_seconds = now - t_start
                         w.ready = True
                         failed_starts = 0
+                        feed(w)
                         continue
                     if msg is not None and doc is not None:
+                        # the worker gets its next document before this record is written
+                        # and fsynced, so it never waits on the runner's disk
                         w.doc = None
+                        feed(w)
                         yield doc, msg
                         continue
                     overdue = (
