@@ -1,14 +1,14 @@
-"""The tesseract adapter used to read the visual zone (the only module that calls it)."""
+"""Visual-zone OCR: words and lines read through the project's one tesseract adapter."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from misec_rules.errors import EngineError
+from misec_rules.vision._tesseract import image_to_data
 
 __all__ = ["Word", "ocr_line", "ocr_words"]
 
@@ -33,22 +33,7 @@ def ocr_words(
     EngineError
         When tesseract is missing or fails.
     """
-    try:
-        import pytesseract
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise EngineError("pytesseract is not installed") from exc
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    try:
-        data = pytesseract.image_to_data(
-            image,
-            lang=languages,
-            config=f"--oem 1 --psm {psm}",
-            output_type=pytesseract.Output.DICT,
-        )
-    except pytesseract.TesseractNotFoundError as exc:
-        raise EngineError("tesseract is not installed or not on PATH") from exc
-    except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
-        raise EngineError(f"tesseract failed: {str(exc).splitlines()[0][:120]}") from exc
+    data: dict[str, Any] = image_to_data(image, config=f"--oem 1 --psm {psm}", lang=languages)
     words: list[Word] = []
     inv = 1.0 / scale
     for i, text in enumerate(data["text"]):
@@ -78,19 +63,7 @@ def ocr_line(image: npt.NDArray[np.uint8], *, languages: str = "eng") -> tuple[s
     EngineError
         When tesseract is missing or fails.
     """
-    try:
-        import pytesseract
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise EngineError("pytesseract is not installed") from exc
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    try:
-        data = pytesseract.image_to_data(
-            image, lang=languages, config="--oem 1 --psm 7", output_type=pytesseract.Output.DICT
-        )
-    except pytesseract.TesseractNotFoundError as exc:
-        raise EngineError("tesseract is not installed or not on PATH") from exc
-    except (pytesseract.TesseractError, RuntimeError, OSError) as exc:
-        raise EngineError(f"tesseract failed: {str(exc).splitlines()[0][:120]}") from exc
+    data: dict[str, Any] = image_to_data(image, config="--oem 1 --psm 7", lang=languages)
     words, confs = [], []
     for text, conf in zip(data["text"], data["conf"], strict=False):
         if str(text).strip():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import cv2
 import numpy as np
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 
 from misec_rules.errors import EngineError
 
-__all__ = ["available", "fit_length", "fix_fillers", "read_line"]
+__all__ = ["available", "fit_length", "fix_fillers", "image_to_data", "read_line"]
 
 _CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 _CONFIG = f"--psm 7 --oem 1 -c tessedit_char_whitelist={_CHARS}"
@@ -97,6 +98,41 @@ def fit_length(text: str, n: int, /) -> str:
     return text[:n]
 
 
+def image_to_data(
+    image: NDArray[Any], /, *, config: str, lang: str = "eng", timeout: float = 20
+) -> dict[str, list[Any]]:
+    """Tesseract's words, boxes and confidences for ``image``: the one place that runs it.
+
+    Runs in one thread (``OMP_THREAD_LIMIT=1``) and turns every failure into
+    :class:`~misec_rules.errors.EngineError`; the visual-zone reader uses it too.
+
+    Raises
+    ------
+    EngineError
+        pytesseract or the tesseract program is missing, failed or timed out.
+    """
+    try:
+        import pytesseract
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise EngineError("tesseract: the pytesseract package is not installed") from exc
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        data: dict[str, list[Any]] = pytesseract.image_to_data(
+            image, lang=lang, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+        )
+    except pytesseract.TesseractNotFoundError as exc:
+        raise EngineError(
+            "tesseract: the tesseract program is not installed "
+            "(Debian: apt-get install tesseract-ocr tesseract-ocr-eng)"
+        ) from exc
+    except RuntimeError as exc:  # pytesseract's timeout
+        raise EngineError("tesseract: timed out") from exc
+    except (pytesseract.TesseractError, OSError, ValueError) as exc:
+        first = (str(exc).splitlines() or [""])[0][:120]
+        raise EngineError(f"tesseract failed: {first}") from exc
+    return data
+
+
 def read_line(strip: NDArray[np.uint8], n: int, /) -> tuple[str, float]:
     """Read one rectified line strip with Tesseract.
 
@@ -111,25 +147,8 @@ def read_line(strip: NDArray[np.uint8], n: int, /) -> tuple[str, float]:
     EngineError
         pytesseract or the tesseract program is missing or failed.
     """
-    try:
-        import pytesseract
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise EngineError("tesseract engine: the pytesseract package is not installed") from exc
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     img = cv2.copyMakeBorder(strip, 12, 12, 16, 16, cv2.BORDER_REPLICATE)
-    try:
-        data = pytesseract.image_to_data(
-            img, config=_CONFIG, output_type=pytesseract.Output.DICT, timeout=20
-        )
-    except pytesseract.TesseractNotFoundError as exc:
-        raise EngineError(
-            "tesseract engine: the tesseract program is not installed "
-            "(Debian: apt-get install tesseract-ocr tesseract-ocr-eng)"
-        ) from exc
-    except RuntimeError as exc:  # pytesseract's timeout
-        raise EngineError("tesseract engine: tesseract timed out on a line") from exc
-    except (pytesseract.TesseractError, OSError, ValueError) as exc:
-        raise EngineError(f"tesseract engine: tesseract failed ({type(exc).__name__})") from exc
+    data = image_to_data(img, config=_CONFIG)
     words = [str(w) for w in data.get("text", []) if str(w).strip()]
     confs = [
         float(c)
