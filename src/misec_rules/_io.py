@@ -65,6 +65,6 @@ def check_writable_file(path: str | Path) -> str | None:
         return f"`{parent}` is not a folder"
     import os
 
-    if not os.access(parent, os.W_OK):
-        return f"folder `{parent}` is not writable"
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        return f"`{p}`: permission denied"
     return None

@@ -14,7 +14,6 @@ and ``lint``, per request for ``decide``, per scenario (and a summary) for
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import typer
 
+from misec_rules._io import check_writable_file
 from misec_rules.cli._common import (
     EXIT_NEGATIVE,
     EXIT_OK,
@@ -413,20 +413,6 @@ def diff(
         )
 
 
-def _unwritable(target: Path) -> str | None:
-    """Why ``target`` cannot be written as a file, in words, or None when it can."""
-    if target.is_dir():
-        return "is a folder"
-    parent = target.parent
-    if not parent.exists():
-        return f"no such folder `{parent}`"
-    if not parent.is_dir():
-        return f"`{parent}` is not a folder"
-    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        return "permission denied"
-    return None
-
-
 @app.command()
 def matrix(
     path: Path = DIR_ARG,
@@ -448,7 +434,7 @@ def matrix(
     except RequestError as exc:
         fail(str(exc), as_json=as_json)
     if html is not None:
-        problem = _unwritable(html)
+        problem = check_writable_file(html)
         if problem is not None:
             fail(f"cannot write `--html` file: {problem}", as_json=as_json, path=str(html))
     reg = _load(path, as_json)
