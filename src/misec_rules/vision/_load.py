@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from misec_rules._io import os_reason
 from misec_rules.errors import ImageError, ImageTooLarge
 
 __all__ = ["MAX_PIXELS", "ImageSource", "load_image", "source_name"]
@@ -82,7 +83,7 @@ def load_image(source: ImageSource) -> NDArray[np.uint8]:
         except FileNotFoundError as exc:
             raise ImageError(f"cannot read `{name}`: no such file", path=name) from exc
         except OSError as exc:
-            raise ImageError(f"cannot read `{name}`: {_os_reason(exc)}", path=name) from exc
+            raise ImageError(f"cannot read `{name}`: {os_reason(exc)}", path=name) from exc
         if path.is_dir():
             raise ImageError(f"cannot read `{name}`: is a folder, not an image", path=name)
         if size == 0:
@@ -91,14 +92,10 @@ def load_image(source: ImageSource) -> NDArray[np.uint8]:
             with path.open("rb") as fh:
                 return _decode(fh, name, path=name)
         except OSError as exc:
-            raise ImageError(f"cannot read `{name}`: {_os_reason(exc)}", path=name) from exc
+            raise ImageError(f"cannot read `{name}`: {os_reason(exc)}", path=name) from exc
     raise ImageError(
         f"cannot read `{name}`: expected a path, bytes or an array, not {type(source).__name__}"
     )
-
-
-def _os_reason(exc: OSError) -> str:
-    return (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 
 def _decode(fh: Any, name: str, *, path: str | None) -> NDArray[np.uint8]:
