@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict
 
 from misec_rules.errors import EngineError, MisecError, MRZError
 from misec_rules.mrz import FORMATS, MRZ, MRZWarning
-from misec_rules.vision import _ocrb, _passporteye, _tesseract
+from misec_rules.vision import _deblur, _ocrb, _passporteye, _tesseract
 from misec_rules.vision._load import ImageSource, load_image
 from misec_rules.vision._locate import (
     Band,
@@ -215,6 +215,10 @@ def _orient(
 ) -> _Oriented | None:
     """Decide reading direction and line length from the first line, then read the rest."""
     strips = cut_lines(turned, band)
+    sources = [strips]
+    sharp = _deblurred(band, turned)
+    if sharp is not None:
+        sources.append(cut_lines(sharp, band))
     lengths = [30] if len(strips) == 3 else [44, 36]
     if len(lengths) == 2:
         # the spacing of the characters along the band says how many there are
@@ -225,25 +229,51 @@ def _orient(
             lengths = [44]
     model = _ocrb.load_model()
     poly = band.polygon()
-    upside = [np.ascontiguousarray(s[::-1, ::-1]) for s in reversed(strips)]
-    best: tuple[float, bool, int, list[_ocrb.LineRead]] | None = None
-    for n in lengths:
-        for flipped in (False, True):
-            ss = upside if flipped else strips
-            reads = [_ocrb.read_line(s, n, model=model) for s in ss]
-            score = float(np.mean([r.mean_log_prob for r in reads]))
-            # documents are far more often upright: a flip must read clearly better
-            score -= _FLIP_MARGIN if flipped else 0.0
-            if best is None or score > best[0]:
-                best = (score, flipped, n, reads)
+    best: tuple[float, bool, int, list[_ocrb.LineRead], list[NDArray[np.uint8]]] | None = None
+    for source in sources:
+        upside = [np.ascontiguousarray(s[::-1, ::-1]) for s in reversed(source)]
+        for n in lengths:
+            for flipped in (False, True):
+                ss = upside if flipped else source
+                reads = [_ocrb.read_line(s, n, model=model) for s in ss]
+                score = float(np.mean([r.mean_log_prob for r in reads]))
+                # documents are far more often upright: a flip must read clearly better
+                score -= _FLIP_MARGIN if flipped else 0.0
+                if best is None or score > best[0]:
+                    best = (score, flipped, n, reads, ss)
     if best is None:
         return None
-    _, flipped, n, reads = best
-    ss = upside if flipped else strips
+    _, flipped, n, reads, ss = best
     reads = _constrain(reads, n)
     p = poly[[2, 3, 0, 1]] if flipped else poly
     pts = _unturn_points(p, quarter, shape)
     return _Oriented(band, quarter, flipped, n, ss, reads, pts.round(1).tolist())
+
+
+def _deblurred(band: Band, gray: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
+    """``gray`` with a motion blur undone around ``band``, or None when there is none.
+
+    The blur is estimated on the band itself (see :mod:`._deblur`); only that
+    region, with a margin, is restored, in a copy.
+    """
+    poly = band.polygon()
+    # about one character pitch (30 to 44 characters a line): longer smears are
+    # not looked for
+    pitch = max(t.length for t in band.lines) * band.scale / (30 if len(band.lines) == 3 else 40)
+    h, w = gray.shape[:2]
+    x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 32 or y1 - y0 < 32:
+        return None
+    blur = _deblur.estimate_motion(gray[y0:y1, x0:x1], max_length=max(12.0, pitch))
+    if blur is None:
+        return None
+    m = int(2 * pitch + 2 * blur.length)
+    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+    out = gray.copy()
+    out[y0:y1, x0:x1] = _deblur.deblur(gray[y0:y1, x0:x1], blur)
+    return out
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
