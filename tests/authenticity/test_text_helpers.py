@@ -58,3 +58,26 @@ def test_words_group_into_lines_by_geometry() -> None:
     assert "JIRI ZDENKA" in lines
     assert "FAR" in lines
     assert "NEXT" in lines
+
+
+def test_words_under_a_label_stay_on_the_value_line() -> None:
+    # tesseract's sparse-text boxes: the day and the year stretched up over the
+    # small label above them, the month not; all three end on the same bottom
+    w = [
+        Word("Date", 90, (640, 227, 30, 8), (1, 1, 1)),
+        Word("birth", 90, (680, 227, 40, 8), (1, 1, 1)),
+        Word("11", 77, (639, 227, 30, 41), (2, 1, 1)),
+        Word("MAR", 96, (681, 249, 56, 19), (3, 1, 1)),
+        Word("2005", 88, (741, 227, 73, 41), (4, 1, 1)),
+        Word("15", 90, (686, 292, 30, 20), (5, 1, 1)),
+    ]
+    lines = [ln.text for ln in _group_lines(w)]
+    assert "11 MAR 2005" in lines
+    assert "Date birth" in lines
+    assert "15" in lines
+
+
+def test_month_split_by_ocr_is_joined() -> None:
+    assert extract_dates("15 AU UG 2023")[0][:4] == (15, 8, 2023, 4)
+    assert extract_dates("5 MAI/MAY 1990")[0][:4] == (5, 5, 1990, 4)
+    assert extract_dates("11 DE 2005") == []

@@ -106,34 +106,29 @@ class _Line:
 def _group_lines(words: list[Word]) -> list[_Line]:
     """Group words into text lines by geometry (psm 11 gives no reliable lines).
 
-    Words whose vertical centres lie within half a word height share a row; a row
-    is cut where the horizontal gap exceeds 2.5 word heights.
+    Tesseract's sparse-text boxes are often stretched upwards over the small
+    label printed above a value, so words are aligned on their *bottoms*: taken
+    left to right, a word continues the line whose last word ends within 35 % of
+    the smaller of the two heights of its own bottom, with a horizontal gap of at
+    most 2.5 such heights; of several such lines the best aligned wins.
     """
     rows: list[list[Word]] = []
-    centres: list[float] = []
-    for w in sorted(words, key=lambda w: w.box[1] + w.box[3] / 2):
-        cy, hh = w.box[1] + w.box[3] / 2, max(w.box[3], 1)
+    for w in sorted(words, key=lambda w: (w.box[0], w.box[1])):
+        bottom, hh = w.box[1] + w.box[3], max(w.box[3], 1)
+        best, best_dev = -1, 0.35
         for k, row in enumerate(rows):
-            if abs(cy - centres[k]) < 0.5 * hh:
-                row.append(w)
-                centres[k] = sum(x.box[1] + x.box[3] / 2 for x in row) / len(row)
-                break
+            last = row[-1]
+            ref = min(hh, max(last.box[3], 1))
+            dev = abs(bottom - (last.box[1] + last.box[3])) / ref
+            gap = w.box[0] - (last.box[0] + last.box[2])
+            if dev <= best_dev and gap <= 2.5 * ref:
+                best, best_dev = k, dev
+        if best >= 0:
+            rows[best].append(w)
         else:
             rows.append([w])
-            centres.append(cy)
-    out: list[_Line] = []
-    for row in rows:
-        row.sort(key=lambda w: w.box[0])
-        cur = [row[0]]
-        for w in row[1:]:
-            last = cur[-1]
-            gap = w.box[0] - (last.box[0] + last.box[2])
-            if gap > 2.5 * max(w.box[3], last.box[3], 1):
-                out.append(_Line(tuple(cur)))
-                cur = []
-            cur.append(w)
-        out.append(_Line(tuple(cur)))
-    return out
+    rows.sort(key=lambda r: (min(w.box[1] + w.box[3] for w in r), r[0].box[0]))
+    return [_Line(tuple(r)) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -152,18 +147,28 @@ class _DateHit:
 
 
 def _month(token: str) -> int | None:
-    t = token.upper().replace("0", "O")
-    if t in _MONTHS:
-        return _MONTHS[t]
-    if len(t) >= 3 and t[:3] in _MONTHS:
-        return _MONTHS[t[:3]]
+    """The month a name or abbreviation stands for; ``JUN/JUIN`` gives June by its
+    first word, and a name OCR split in two with a letter read twice (``AU UG``)
+    is joined again."""
+    parts = [p for p in re.split(r"[ ./]+", token.upper().replace("0", "O")) if p]
+    if not parts:
+        return None
+    tries = [parts[0]]
+    if len(parts) == 2:
+        a, b = parts
+        tries += [a + b, a + b[1:] if a[-1] == b[0] else a + b]
+    for t in tries:
+        if t in _MONTHS:
+            return _MONTHS[t]
+        if len(t) >= 3 and t[:3] in _MONTHS:
+            return _MONTHS[t[:3]]
     return None
 
 
 _NUM = r"[0-9OQDILZSBG]"
 _DAY = r"[0-9][0-9OQDILZSBG]?|[OQDILZSBG][0-9]"
 _RE_DMY_TEXT = re.compile(
-    rf"(?<![0-9A-Z])({_DAY})[ .\-/]*([A-ZÄÖÜÉÛ]{{3,6}})(?:[ ./]+[A-ZÄÖÜÉÛ]{{3,6}})?[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}}(?! ?[0-9]))(?![0-9])"
+    rf"(?<![0-9A-Z])({_DAY})[ .\-/]*([A-ZÄÖÜÉÛ]{{2,6}}(?:[ ./]+[A-ZÄÖÜÉÛ]{{1,6}})?)[ .\-/]*({_NUM}{{4}}|{_NUM}{{2}}(?! ?[0-9]))(?![0-9])"
 )
 _RE_DMY = re.compile(
     rf"(?<![0-9])({_NUM}{{1,2}})[ .\-/]({_NUM}{{1,2}})[ .\-/]({_NUM}{{4}}|{_NUM}{{2}})(?![0-9])"
