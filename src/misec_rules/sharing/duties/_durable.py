@@ -37,7 +37,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import durable_rules_engine as _dr_c
@@ -131,6 +131,8 @@ class _Session:
 
 
 Pair = tuple[dict[str, Any], dict[str, Any]]
+#: A fact as the caller keeps it: the mapping, or its :func:`fact_json` text.
+FactLike = Mapping[str, Any] | str
 
 
 class PairEngine:
@@ -152,8 +154,9 @@ class PairEngine:
     max_sessions
         Live sessions kept; at most :data:`MAX_LIVE_SESSIONS`.
     load
-        ``load(subject)`` returns the subject's standing facts when a subject
-        whose session was evicted (or never built) is touched.
+        ``load(subject)`` returns the subject's standing facts (mappings, or
+        their :func:`fact_json` text) when a subject whose session was
+        evicted (or never built) is touched.
     """
 
     _counter = 0
@@ -165,7 +168,7 @@ class PairEngine:
         *,
         categories: Iterable[str] | None = None,
         max_sessions: int = 512,
-        load: Callable[[str], list[dict[str, Any]]] | None = None,
+        load: Callable[[str], Sequence[FactLike]] | None = None,
     ) -> None:
         if not 1 <= max_sessions <= MAX_LIVE_SESSIONS:
             raise EngineError(
@@ -184,6 +187,8 @@ class PairEngine:
         self._pairs: list[Pair] = []
         self._error: BaseException | None = None
         self._suppress = False
+        # while a session is rebuilt together with a new fact: report only its pairs
+        self._only: dict[str, Any] | None = None
         self._current: _Session | None = None
         self.evictions = 0
         self.loads = 0
@@ -244,6 +249,9 @@ class PairEngine:
             return
         finding.pop("sid", None)
         case.pop("sid", None)
+        only = self._only
+        if only is not None and finding != only and case != only:
+            return  # a pair among reloaded facts: reported when it was made
         self._pairs.append((finding, case))
 
     def _on_never(self, c: Any) -> None:  # pragma: no cover - the join never completes
@@ -313,33 +321,45 @@ class PairEngine:
             raise DutyError(f"event `{event_id}`: action failed: {err}") from err
 
     def _session(
-        self, subject: str, event_id: str, loaded: list[dict[str, Any]] | None = None
+        self, subject: str, event_id: str, loaded: Sequence[FactLike] | None = None
     ) -> _Session:
         sess = self._sessions.get(subject)
         if sess is not None:
             self._sessions.move_to_end(subject)
             return sess
+        sess = self._new_session(subject, event_id)
+        facts = self._standing(subject, loaded)
+        if facts:
+            self.loads += 1
+            self._current = sess
+            self._suppress = True
+            try:
+                payload = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
+                self._call(
+                    "reloaded facts",
+                    lambda: self._drive(_dr_c.assert_facts, payload),
+                    event_id,
+                )
+            finally:
+                self._suppress = False
+                self._pairs.clear()
+        return sess
+
+    def _new_session(self, subject: str, event_id: str) -> _Session:
+        """Register an empty session for ``subject`` (evicting the least recently used)."""
         while len(self._sessions) >= self.max_sessions:
             self._evict(event_id)
         sess = _Session()
         self._sessions[subject] = sess
-        if loaded is not None or self._load is not None:
-            facts = loaded if loaded is not None else self._load(subject)  # type: ignore[misc]
-            if facts:
-                self.loads += 1
-                self._current = sess
-                self._suppress = True
-                try:
-                    payload = "[" + ",".join(_with_sid(fact_json(f), subject) for f in facts) + "]"
-                    self._call(
-                        "reloaded facts",
-                        lambda: self._drive(_dr_c.assert_facts, payload),
-                        event_id,
-                    )
-                finally:
-                    self._suppress = False
-                    self._pairs.clear()
         return sess
+
+    def _standing(self, subject: str, loaded: Sequence[FactLike] | None) -> list[str]:
+        """The subject's standing facts as JSON, from ``loaded`` or the ``load`` callback."""
+        if loaded is None:
+            if self._load is None:
+                return []
+            loaded = self._load(subject)
+        return [f if isinstance(f, str) else fact_json(f) for f in loaded]
 
     def _evict(self, event_id: str) -> None:
         subject, sess = self._sessions.popitem(last=False)
@@ -376,23 +396,58 @@ class PairEngine:
     def assert_fact(
         self,
         subject: str,
-        fact: Mapping[str, Any],
+        fact: FactLike,
         event_id: str,
         *,
-        loaded: list[dict[str, Any]] | None = None,
+        loaded: Sequence[FactLike] | None = None,
         text: str | None = None,
     ) -> list[Pair]:
         """Add a fact about ``subject``; return the new pairs it completes.
 
-        ``loaded``: the subject's standing facts (without ``fact``), when the
-        caller has just read them; used instead of ``load`` if the session
-        has to be rebuilt.  ``text``: ``fact_json(fact)`` if the caller has it.
+        ``fact``: the mapping or its :func:`fact_json` text.  ``loaded``: the
+        subject's standing facts (without ``fact``), when the caller has just
+        read them; used instead of ``load`` if the session has to be rebuilt.
+        ``text``: ``fact_json(fact)`` if the caller has it.  A session that
+        has to be rebuilt gets its standing facts and the new one in a single
+        ``assert_facts`` call; only the pairs with the new fact are reported.
         """
+        if text is None:
+            text = fact if isinstance(fact, str) else fact_json(fact)
         with self._lock:
-            sess = self._session(subject, event_id, loaded)
-            self._current = sess
             self._pairs = []
-            payload = _with_sid(text if text is not None else fact_json(fact), subject)
+            sess = self._sessions.get(subject)
+            if sess is not None:
+                self._sessions.move_to_end(subject)
+            else:
+                sess = self._new_session(subject, event_id)
+                facts = self._standing(subject, loaded)
+                if facts:
+                    self.loads += 1
+                    self._current = sess
+                    if text in facts:  # asserted before: reload only, nothing new
+                        self._suppress = True
+                        facts_only = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
+                        try:
+                            self._call(
+                                "reloaded facts",
+                                lambda: self._drive(_dr_c.assert_facts, facts_only),
+                                event_id,
+                            )
+                        finally:
+                            self._suppress = False
+                            self._pairs = []
+                        return []
+                    facts.append(text)
+                    batch = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
+                    self._only = json.loads(text)
+                    try:
+                        self._call("fact", lambda: self._drive(_dr_c.assert_facts, batch), event_id)
+                    finally:
+                        self._only = None
+                    pairs, self._pairs = self._pairs, []
+                    return pairs
+            self._current = sess
+            payload = _with_sid(text, subject)
             self._call("fact", lambda: self._drive(_dr_c.assert_fact, payload), event_id)
             pairs, self._pairs = self._pairs, []
             return pairs
