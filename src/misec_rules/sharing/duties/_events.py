@@ -93,6 +93,8 @@ class DutyEvent:
 
 def _text(data: Mapping[str, Any], name: str, line: int | None, *, required: bool = True) -> str:
     value = data.get(name)
+    if type(value) is str and value and not value.isspace():
+        return value  # the common case, without building a stripped copy
     if value is None:
         if required:
             raise EventError("missing", line=line, field=name)
