@@ -9,6 +9,7 @@ share proactively are in the ruleset (rulesets/fi), not here.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import contextlib
 import functools
@@ -17,6 +18,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,13 +26,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from misec_rules.errors import DutyError
+from misec_rules.sharing._registry import RulesetRegistry
 from misec_rules.sharing.duties._durable import (
     MAX_LIVE_SESSIONS,
     PairEngine,
-    fact_json,
     json_str,
 )
-from misec_rules.sharing.duties._events import PURPOSE_OF_CASE, DutyEvent, parse_event
+from misec_rules.sharing.duties._events import (
+    PURPOSE_OF_CASE,
+    DutyEvent,
+    EventError,
+    parse_event,
+)
 
 if TYPE_CHECKING:
     from misec_rules.audit import AuditLog
@@ -237,10 +244,33 @@ CREATE INDEX IF NOT EXISTS duties_pending ON duties (seq) WHERE status = 'raised
 """
 
 _Decided = tuple[bool, str | None, int]  # allows sharing, due_within, decision row id
+#: What a duty takes from its decision: from, to, legal basis, route, ruleset, outcome, rules.
+_Parts = tuple[str, str, tuple[dict[str, Any], ...], Any, str, str, tuple[str, ...]]
+
+#: Staged writes go to SQLite (inside the open transaction) at least this often, so
+#: what is held in memory between commits stays bounded whatever ``commit_every`` is.
+_FLUSH_EVERY = 1024
+#: Events whose ids are looked up in the store with one statement (``process_many``).
+_CHUNK = 256
+
+# A duty row in memory: a list, mutated in place when the status changes.
+_ID, _STATUS, _SUBJECT, _FINDING, _KASE, _DEC, _CAT, _PURPOSE, _DUE, _BECAUSE, _RAISED = range(11)
 
 
 def _ref(kind: str, agency: str, key: str) -> str:
     return f"{kind}\x1f{agency}\x1f{key}"
+
+
+def _fact_text(agency: str, at: str, eid: str, key: str, kind: str, value: str) -> str:
+    """``fact_json`` of a fact, built without the encoder (the keys are fixed and sorted)."""
+    return (
+        f'{{"agency":{json_str(agency)},"at":{json_str(at)},"eid":{json_str(eid)},'
+        f'"key":{json_str(key)},"t":"{kind}","v":{json_str(value)}}}'
+    )
+
+
+def _because_json(ids: Sequence[str]) -> str:
+    return "[" + ",".join(json_str(i) for i in ids) + "]"
 
 
 def _fingerprint(registry: Any) -> str:
@@ -248,6 +278,27 @@ def _fingerprint(registry: Any) -> str:
     versions = getattr(registry, "versions", ())
     names = [str(getattr(v, "name", v)) for v in versions]
     return f"{rid}|{','.join(names)}"
+
+
+def _date_bounds(registry: Any) -> tuple[date, ...] | None:
+    """The days a :class:`RulesetRegistry`'s decisions may change on, or None for others.
+
+    A registry decides by the version in force and the rules in force on the
+    day (conditions look at the request's context, which duty requests do not
+    have), so between two consecutive bounds -- a version's or a rule's first
+    day, or the day after its last -- every request is decided the same way.
+    Other registries may depend on the day in other ways: None, decide per day.
+    """
+    if not isinstance(registry, RulesetRegistry):
+        return None
+    days: set[date] = set()
+    spans = [(v.in_force_from, v.in_force_to) for v in registry.versions]
+    spans += [(r.in_force_from, r.in_force_to) for r in registry.rules]
+    for first, last in spans:
+        days.add(first)
+        if last is not None:
+            days.add(last + timedelta(days=1))
+    return tuple(sorted(days))
 
 
 def _proactive_categories(registry: Any) -> frozenset[str] | None:
@@ -263,6 +314,23 @@ def _proactive_categories(registry: Any) -> frozenset[str] | None:
     except AttributeError:
         return None
     return frozenset(cats)
+
+
+class _Subject:
+    """What the monitor holds in memory about one subject (a cache of the store).
+
+    ``facts``: ref -> (fact JSON text, ``t``, agency, ``v``) for each open
+    case and standing finding.  ``duties``: id -> row for every duty of the
+    subject that is raised, or whose finding and case both stand (the only
+    ones a new pair could collide with), in the order raised.  Rows changed
+    since the last flush are the same list objects as in the staging dicts.
+    """
+
+    __slots__ = ("duties", "facts")
+
+    def __init__(self) -> None:
+        self.facts: dict[str, tuple[str, str, str, str]] = {}
+        self.duties: dict[str, list[Any]] = {}
 
 
 class DutyMonitor:
@@ -284,7 +352,8 @@ class DutyMonitor:
     store
         SQLite file for facts, duties and processed event ids (``":memory:"``
         keeps nothing across runs).  Reopening a store resumes where it
-        stopped: events already processed are skipped.
+        stopped: events already processed are skipped.  One monitor writes a
+        store at a time.
     commit_every
         Commit the store after this many events (1: after each).  Events
         after the last commit are lost in a crash and must be fed again;
@@ -298,6 +367,10 @@ class DutyMonitor:
     synchronous
         SQLite ``synchronous`` pragma: ``NORMAL`` survives a killed process,
         ``FULL`` also a power loss.
+    cached_subjects
+        Subjects whose facts and duties are kept in memory between events
+        (least recently used dropped at each flush); the others are read from
+        the store when an event names them.
 
     References
     ----------
@@ -314,21 +387,34 @@ class DutyMonitor:
         audit: AuditLog | None = None,
         synchronous: str = "NORMAL",
         prefilter: bool = True,
+        cached_subjects: int = 2048,
     ) -> None:
         if commit_every < 1:
             raise ValueError(f"commit_every must be at least 1, got `{commit_every}`")
+        if cached_subjects < 1:
+            raise ValueError(f"cached_subjects must be at least 1, got `{cached_subjects}`")
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"unknown synchronous mode `{synchronous}`")
         self.registry = registry
         self.store = str(store)
         self.commit_every = commit_every
+        self.cached_subjects = cached_subjects
         self.audit = audit
         self._lock = threading.RLock()
         self._uncommitted = 0
         self._closed = False
-        self._decisions: dict[tuple[str, str, str, str, date], tuple[_Decided, Any]] = {}
-        self._decision_data: dict[int, dict[str, Any]] = {}
+        self._decisions: dict[tuple[str, str, str, str, date | int], tuple[_Decided, Any]] = {}
+        # without an audit log (which records each day's Decision) a decision is
+        # cached for every day between two bounds of the ruleset, not per day
+        self._bounds = _date_bounds(registry) if audit is None else None
+        self._decision_parts: dict[int, _Parts] = {}
         self._decision_ids: dict[str, int] = {}
+        # the in-memory side of the store: subjects, and the writes not yet in SQLite
+        self._subjects: OrderedDict[str, _Subject] = OrderedDict()
+        self._staged_events: dict[str, None] = {}
+        self._staged_facts: dict[tuple[str, str], str | None] = {}
+        self._new_duties: dict[str, list[Any]] = {}
+        self._changed_duties: dict[str, list[Any]] = {}
         self.stats = {
             "events": 0,
             "skipped": 0,
@@ -364,16 +450,107 @@ class DutyMonitor:
         )
         self._db.execute("BEGIN")
 
-    # -- store helpers -------------------------------------------------------------
+    # -- the store and its in-memory side ----------------------------------------------
 
-    def _load_facts(self, subject: str) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT fact FROM facts WHERE subject = ?", (subject,)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+    def _subject(self, subject: str) -> _Subject:
+        """The subject's facts and duties, from memory or else from the store."""
+        subjects = self._subjects
+        state = subjects.get(subject)
+        if state is not None:
+            subjects.move_to_end(subject)
+            return state
+        # not in memory: nothing of it is staged either (staging is flushed
+        # before anything is dropped), so the store is the whole truth
+        state = _Subject()
+        facts = state.facts
+        kinds = set()
+        for ref, text in self._db.execute(
+            "SELECT ref, fact FROM facts WHERE subject = ?", (subject,)
+        ):
+            fact = json.loads(text)
+            facts[ref] = (text, fact["t"], fact["agency"], fact["v"])
+            kinds.add(fact["t"])
+        if len(kinds) == 2:
+            # a raised duty needs its finding and its case standing: only then
+            # can the store hold one (or one a new pair could collide with)
+            rows = self._db.execute(
+                f"SELECT {_DUTY_COLUMNS} FROM duties INDEXED BY duties_subject "
+                "WHERE subject = ? ORDER BY seq",
+                (subject,),
+            ).fetchall()
+            for row in rows:
+                if row[1] == "raised" or (row[3] in facts and row[4] in facts):
+                    state.duties[row[0]] = [*row[:9], tuple(json.loads(row[9])), row[10]]
+        subjects[subject] = state
+        return state
+
+    def _load_facts(self, subject: str) -> list[str]:
+        """The subject's standing facts (their JSON), for the engine to reload."""
+        return [f[0] for f in self._subject(subject).facts.values()]
+
+    def _touched(self, row: list[Any]) -> None:
+        """Stage a changed duty row (new rows are already staged whole)."""
+        if row[_ID] not in self._new_duties:
+            self._changed_duties[row[_ID]] = row
+
+    def _flush_staged(self) -> None:
+        """Write the staged events, facts and duties into the open transaction."""
+        db = self._db
+        if self._staged_events:
+            db.executemany("INSERT INTO events VALUES (?)", [(e,) for e in self._staged_events])
+            self._staged_events.clear()
+        if self._staged_facts:
+            gone = [key for key, text in self._staged_facts.items() if text is None]
+            if gone:
+                db.executemany("DELETE FROM facts WHERE subject = ? AND ref = ?", gone)
+            kept = [(s, r, t) for (s, r), t in self._staged_facts.items() if t is not None]
+            if kept:
+                db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", kept)
+            self._staged_facts.clear()
+        if self._new_duties:
+            db.executemany(
+                f"INSERT OR IGNORE INTO duties ({_DUTY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (*r[:_BECAUSE], _because_json(r[_BECAUSE]), r[_RAISED])
+                    for r in self._new_duties.values()
+                ],
+            )
+            self._new_duties.clear()
+        if self._changed_duties:
+            db.executemany(
+                "UPDATE duties SET status = ?, because = ? WHERE id = ?",
+                [
+                    (r[_STATUS], _because_json(r[_BECAUSE]), r[_ID])
+                    for r in self._changed_duties.values()
+                ],
+            )
+            self._changed_duties.clear()
+        # nothing is staged now: subjects may be dropped from memory
+        subjects = self._subjects
+        while len(subjects) > self.cached_subjects:
+            subjects.popitem(last=False)
 
     def _commit(self) -> None:
+        self._flush_staged()
         self._db.execute("COMMIT")
         self._db.execute("BEGIN")
         self._uncommitted = 0
+
+    def _rollback(self) -> None:
+        """Back to the last commit, as after a crash: memory and the engine follow the store."""
+        self._db.execute("ROLLBACK")
+        self._db.execute("BEGIN")
+        self._uncommitted = 0
+        self._staged_events.clear()
+        self._staged_facts.clear()
+        self._new_duties.clear()
+        self._changed_duties.clear()
+        self._subjects.clear()
+        self._decisions.clear()
+        self._decision_parts.clear()
+        self._decision_ids.clear()
+        with contextlib.suppress(Exception):
+            self._engine.close()
 
     def flush(self) -> None:
         """Commit everything processed so far to the store."""
@@ -385,6 +562,7 @@ class DutyMonitor:
         with self._lock:
             if self._closed:
                 return
+            self._flush_staged()
             self._db.execute("COMMIT")
             self._engine.close()
             self._db.close()
@@ -412,7 +590,8 @@ class DutyMonitor:
     def _decide(
         self, src: str, dst: str, category: str, purpose: str, on: date
     ) -> tuple[_Decided, Any]:
-        key = (src, dst, category, purpose, on)
+        bounds = self._bounds
+        key = (src, dst, category, purpose, on if bounds is None else bisect.bisect(bounds, on))
         cached = self._decisions.get(key)
         if cached is not None:
             return cached
@@ -459,16 +638,58 @@ class DutyMonitor:
                 if len(self._decision_ids) >= _CACHE_SIZE:
                     self._decision_ids.clear()
                 self._decision_ids[text_key] = found
-                self._decision_data[found] = stored
             dec_id = found
         hit = (allows, stored["due_within"], dec_id)
         if len(self._decisions) >= _CACHE_SIZE:
             self._decisions.clear()
-            if len(self._decision_data) >= _CACHE_SIZE:
-                self._decision_data.clear()
         # keep the Decision object only when the audit log needs it: it is large
         self._decisions[key] = (hit, decision if self.audit is not None else None)
         return hit, decision
+
+    def _parts(self, dec_id: int) -> _Parts:
+        """What the duties raised under a stored decision take from it."""
+        parts = self._decision_parts.get(dec_id)
+        if parts is None:
+            found = self._db.execute(
+                "SELECT data FROM decisions WHERE id = ?", (dec_id,)
+            ).fetchone()
+            d = json.loads(found[0])
+            parts = (
+                d["from"],
+                d["to"],
+                tuple(d["legal_basis"]),
+                d["route"],
+                d["ruleset"],
+                d["outcome"],
+                tuple(d["rules"]),
+            )
+            if len(self._decision_parts) >= _CACHE_SIZE:
+                self._decision_parts.clear()
+            self._decision_parts[dec_id] = parts
+        return parts
+
+    def _duty(self, row: Sequence[Any]) -> SharingDuty:
+        """A duty record from an in-memory row (its state now)."""
+        src, dst, basis, route, ruleset, outcome, rules = self._parts(row[_DEC])
+        return SharingDuty(
+            row[_ID],
+            row[_STATUS],
+            src,
+            dst,
+            (row[_CAT],),
+            row[_SUBJECT],
+            basis,
+            route,
+            row[_DUE],
+            row[_BECAUSE],
+            ruleset,
+            outcome,
+            rules,
+            row[_PURPOSE],
+            row[_RAISED],
+            row[_FINDING],
+            row[_KASE],
+        )
 
     # -- processing -----------------------------------------------------------------
 
@@ -488,141 +709,196 @@ class DutyMonitor:
         """
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
-            db = self._db
-            try:
-                if db.execute("INSERT OR IGNORE INTO events VALUES (?)", (ev.id,)).rowcount == 0:
-                    self.stats["skipped"] += 1
-                    return []
-                changed = self._apply(ev)
-            except BaseException:
-                # back to the last commit, as after a crash: the engine and the
-                # caches follow the store; feed the uncommitted events again
-                db.execute("ROLLBACK")
-                db.execute("BEGIN")
-                self._uncommitted = 0
-                self._decisions.clear()
-                self._decision_data.clear()
-                self._decision_ids.clear()
-                with contextlib.suppress(Exception):
-                    self._engine.close()
-                raise
-            self.stats["events"] += 1
-            self._uncommitted += 1
-            if self._uncommitted >= self.commit_every:
-                self._commit()
+            if ev.id in self._staged_events or (
+                self._db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone()
+                is not None
+            ):
+                self.stats["skipped"] += 1
+                return []
+            changed = self._process_new(ev, True)
         if self.audit is not None:
             for duty in changed:
                 self.audit.record_duty(duty)
         return changed
 
+    def process_many(
+        self, events: Iterable[DutyEvent | Mapping[str, Any]], *, collect: bool = True
+    ) -> list[SharingDuty]:
+        """Process events in order, exactly as :meth:`process` on each, in fewer statements.
+
+        The ids of up to 256 events at a time are looked up in the store with
+        one statement.  Returns what :meth:`process` would have returned for
+        each event, concatenated; with ``collect=False`` returns ``[]`` and
+        builds no :class:`SharingDuty` (the store, the statistics and the
+        audit log are written the same).
+
+        Raises
+        ------
+        EventError
+            An event is not well formed; the events before it are processed.
+        DutyError
+            As :meth:`process`: the store is rolled back to its last commit;
+            feed the same events again (those committed are skipped).
+        """
+        out: list[SharingDuty] = []
+        it = iter(events)
+        while True:
+            chunk: list[DutyEvent] = []
+            error: EventError | None = None
+            for raw in it:
+                try:
+                    chunk.append(raw if isinstance(raw, DutyEvent) else parse_event(raw))
+                except EventError as exc:
+                    error = exc
+                    break
+                if len(chunk) >= _CHUNK:
+                    break
+            if chunk:
+                self._process_chunk(chunk, collect, out)
+            if error is not None:
+                raise error
+            if len(chunk) < _CHUNK:
+                return out
+
+    def _process_chunk(self, chunk: list[DutyEvent], collect: bool, out: list[SharingDuty]) -> None:
+        audit = self.audit
+        build = collect or audit is not None
+        with self._lock:
+            ids = list({ev.id: None for ev in chunk if ev.id not in self._staged_events})
+            marks = ",".join("?" * len(ids))
+            done = (
+                {
+                    r[0]
+                    for r in self._db.execute(f"SELECT id FROM events WHERE id IN ({marks})", ids)
+                }
+                if ids
+                else set()
+            )
+            for ev in chunk:
+                if ev.id in done or ev.id in self._staged_events:
+                    self.stats["skipped"] += 1
+                    continue
+                changed = self._process_new(ev, build)
+                done.add(ev.id)  # a flush may have moved it out of the staged ids
+                if changed:
+                    if audit is not None:
+                        for duty in changed:
+                            audit.record_duty(duty)
+                    if collect:
+                        out.extend(changed)
+
+    def _process_new(self, ev: DutyEvent, collect: bool) -> list[SharingDuty]:
+        """Apply an event not processed before (the lock held); roll back on failure."""
+        try:
+            rows = self._apply(ev)
+            self._staged_events[ev.id] = None
+        except BaseException:
+            self._rollback()
+            raise
+        self.stats["events"] += 1
+        self._uncommitted += 1
+        if self._uncommitted >= self.commit_every:
+            self._commit()
+        elif len(self._staged_events) >= _FLUSH_EVERY:
+            self._flush_staged()
+        if not rows or not collect:
+            return []
+        return [self._duty(r) for r in rows]
+
     def replay(self, events: Iterable[DutyEvent | Mapping[str, Any]]) -> list[SharingDuty]:
         """Process ``events`` in order, commit, and return every duty in its final state."""
-        for ev in events:
-            self.process(ev)
+        self.process_many(events, collect=False)
         self.flush()
         return self.duties()
 
-    def _may_pair(self, fact: Mapping[str, Any], standing: Iterable[Mapping[str, Any]]) -> bool:
-        """Whether ``fact`` could complete a pair that is decided, given the standing facts.
+    def _may_pair(
+        self, kind: str, agency: str, value: str, standing: Iterable[tuple[str, str, str, str]]
+    ) -> bool:
+        """Whether a new fact could complete a pair that is decided, given the standing facts.
 
         A finding pairs with a case of another agency, and only when its
         category is one some proactive rule covers (the prefilter); a case
         with such a finding of another agency.  When nothing can pair, the
         engine need not see the fact now: it is in the store and is loaded
         into the subject's session when an event that can pair arrives.
+        Facts are ``(text, t, agency, v)``.
         """
         cats = self._pair_categories
-        agency = fact["agency"]
-        if fact["t"] == "finding":
-            if cats is not None and fact["v"] not in cats:
+        if kind == "finding":
+            if cats is not None and value not in cats:
                 return False
-            return any(f["t"] == "case" and f["agency"] != agency for f in standing)
+            return any(f[1] == "case" and f[2] != agency for f in standing)
         return any(
-            f["t"] == "finding" and f["agency"] != agency and (cats is None or f["v"] in cats)
+            f[1] == "finding" and f[2] != agency and (cats is None or f[3] in cats)
             for f in standing
         )
 
-    def _apply(self, ev: DutyEvent) -> list[SharingDuty]:
+    def _apply(self, ev: DutyEvent) -> list[list[Any]]:
+        """Apply an event to memory and the engine; the duty rows it changed."""
         kind = ev.type
         if kind == "duty_delivered":
-            duty = self._set_status(ev.key, "delivered", ev.id)
-            return [duty] if duty is not None else []
-        db = self._db
-        engine = self._engine
+            row = self._set_status(ev.key, "delivered", ev.id)
+            return [row] if row is not None else []
         subject = ev.subject
-        is_case = kind in ("case_opened", "case_closed")
-        ref = _ref("case" if is_case else "finding", ev.agency, ev.key)
+        engine = self._engine
+        kind_name = "case" if kind in ("case_opened", "case_closed") else "finding"
+        ref = f"{kind_name}\x1f{ev.agency}\x1f{ev.key}"
+        state = self._subject(subject)
+        facts = state.facts
         if kind in ("case_opened", "finding_recorded"):
-            fact = {
-                "t": "case" if is_case else "finding",
-                "agency": ev.agency,
-                "v": ev.value,
-                "key": ev.key,
-                "eid": ev.id,
-                "at": _utc(ev.at).isoformat(),
-            }
-            live = engine.is_live(subject)
-            standing: list[dict[str, Any]] | None = None
-            if not live:
-                # read before the store changes: these are the facts to reload
-                standing = self._load_facts(subject)
-            text = fact_json(fact)
-            if (
-                db.execute(
-                    "INSERT OR IGNORE INTO facts VALUES (?, ?, ?)", (subject, ref, text)
-                ).rowcount
-                == 0
-            ):
+            if ref in facts:
                 return []  # already open / standing
-            if standing is not None and not self._may_pair(fact, standing):
-                # nothing it could pair with: stored only, the engine sees it
+            agency = ev.agency
+            value = ev.value or ""
+            text = _fact_text(agency, _utc(ev.at).isoformat(), ev.id, ev.key, kind_name, value)
+            pairs = None
+            if engine.is_live(subject):
+                pairs = engine.assert_fact(subject, text, ev.id)
+            elif self._may_pair(kind_name, agency, value, facts.values()):
+                standing = [f[0] for f in facts.values()]
+                pairs = engine.assert_fact(subject, text, ev.id, loaded=standing)
+            else:
+                # nothing it could pair with: kept only, the engine sees it
                 # (with the subject's other facts) once an event can pair
                 self.stats["engine_skipped"] += 1
+            facts[ref] = (text, kind_name, agency, value)
+            self._staged_facts[(subject, ref)] = text
+            if not pairs:
                 return []
-            pairs = engine.assert_fact(subject, fact, ev.id, loaded=standing, text=text)
             out = []
             for f, k in pairs:
-                duty = self._raise(subject, f, k)
-                if duty is not None:
-                    out.append(duty)
+                row = self._raise(state, subject, f, k)
+                if row is not None:
+                    out.append(row)
             return out
         # case_closed / finding_withdrawn
-        row = db.execute(
-            "DELETE FROM facts WHERE subject = ? AND ref = ? RETURNING fact", (subject, ref)
-        ).fetchone()
-        if row is None:
+        gone = facts.pop(ref, None)
+        if gone is None:
             return []
+        self._staged_facts[(subject, ref)] = None
         if engine.is_live(subject):
-            engine.retract_fact(subject, row[0], ev.id)
-        # else: the subject's session holds nothing; the store no longer has the fact
-        column = "kase" if is_case else "finding"
-        # a read first: most retractions have no duty to withdraw, and the
-        # read is several times cheaper than an UPDATE that finds nothing
-        if (
-            db.execute(
-                f"SELECT 1 FROM duties INDEXED BY duties_subject "
-                f"WHERE subject = ? AND {column} = ? AND status = 'raised'",
-                (subject, ref),
-            ).fetchone()
-            is None
-        ):
-            return []
-        rows = db.execute(
-            f"UPDATE duties INDEXED BY duties_subject SET status = 'withdrawn', "
-            f"because = json_insert(because, '$[#]', ?) "
-            f"WHERE subject = ? AND {column} = ? AND status = 'raised' "
-            f"RETURNING seq, {_DUTY_COLUMNS}",
-            (ev.id, subject, ref),
-        ).fetchall()
-        if not rows:
-            return []
-        rows.sort()
-        self.stats["withdrawn"] += len(rows)
-        return [_duty_from_row(r[1:], self._decision(r[6])) for r in rows]
+            engine.retract_fact(subject, gone[0], ev.id)
+        # else: the subject's session holds nothing; the fact is gone from memory
+        column = _KASE if kind_name == "case" else _FINDING
+        duties = state.duties
+        out = [row for row in duties.values() if row[column] == ref]
+        if not out:
+            return out
+        for row in out:
+            # its fact no longer stands: no new pair can collide with it, so
+            # memory need not keep it once it is no longer raised
+            del duties[row[_ID]]
+        out = [row for row in out if row[_STATUS] == "raised"]
+        for row in out:
+            row[_STATUS] = "withdrawn"
+            row[_BECAUSE] = (*row[_BECAUSE], ev.id)
+            self._touched(row)
+        self.stats["withdrawn"] += len(out)
+        return out
 
     def _raise(
-        self, subject: str, f: Mapping[str, Any], k: Mapping[str, Any]
-    ) -> SharingDuty | None:
+        self, state: _Subject, subject: str, f: Mapping[str, Any], k: Mapping[str, Any]
+    ) -> list[Any] | None:
         f_at = datetime.fromisoformat(f["at"])
         k_at = datetime.fromisoformat(k["at"])
         later = max(f_at, k_at)
@@ -634,63 +910,62 @@ class DutyMonitor:
             self.audit.record_decision(request, decision, subject=subject)
         if not allows:
             return None
-        first, second = sorted(((f_at, f["eid"]), (k_at, k["eid"])))
         duty_id = "duty-" + hashlib.sha256(f"{f['eid']}\n{k['eid']}".encode()).hexdigest()[:24]
+        if duty_id in state.duties:
+            return None  # raised before: never twice
+        first, second = sorted(((f_at, f["eid"]), (k_at, k["eid"])))
         due = add_duration(later, due_within).isoformat() if due_within else None
-        row = (
+        row = [
             duty_id,
             "raised",
             subject,
-            _ref("finding", f["agency"], f["key"]),
-            _ref("case", k["agency"], k["key"]),
+            f"finding\x1f{f['agency']}\x1f{f['key']}",
+            f"case\x1f{k['agency']}\x1f{k['key']}",
             dec_id,
             f["v"],
             purpose,
             due,
-            f"[{json_str(first[1])},{json_str(second[1])}]",
+            (first[1], second[1]),
             later.isoformat(),
-        )
-        cur = self._db.execute(
-            f"INSERT OR IGNORE INTO duties ({_DUTY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", row
-        )
-        if cur.rowcount == 0:
-            return None  # raised before: never twice
+        ]
+        state.duties[duty_id] = row
+        self._new_duties[duty_id] = row
         self.stats["raised"] += 1
-        return _duty_from_row(row, self._decision(dec_id), (first[1], second[1]))
+        return row
 
-    def _decision(self, dec_id: int) -> dict[str, Any]:
-        data = self._decision_data.get(dec_id)
-        if data is None:
-            found = self._db.execute(
-                "SELECT data FROM decisions WHERE id = ?", (dec_id,)
-            ).fetchone()
-            data = self._decision_data[dec_id] = json.loads(found[0])
-        return data
-
-    def _set_status(self, duty_id: str, status: str, event_id: str | None) -> SharingDuty | None:
-        if event_id is None:
-            sql = (
-                f"UPDATE duties SET status = ? WHERE id = ? AND status = 'raised' "
-                f"RETURNING {_DUTY_COLUMNS}"
-            )
-            args: tuple[str, ...] = (status, duty_id)
-        else:
-            sql = (
-                f"UPDATE duties SET status = ?, because = json_insert(because, '$[#]', ?) "
-                f"WHERE id = ? AND status = 'raised' RETURNING {_DUTY_COLUMNS}"
-            )
-            args = (status, event_id, duty_id)
-        row = self._db.execute(sql, args).fetchone()
+    def _set_status(self, duty_id: str, status: str, event_id: str | None) -> list[Any] | None:
+        """Move a raised duty to ``status``; its row, or None if it was not raised."""
+        row = self._new_duties.get(duty_id) or self._changed_duties.get(duty_id)
         if row is None:
+            found = self._db.execute(
+                "SELECT subject, status FROM duties WHERE id = ?", (duty_id,)
+            ).fetchone()
+            if found is None or found[1] != "raised":
+                return None
+            # raised in the store and unchanged since: the subject's row in memory
+            state = self._subject(found[0])
+            row = state.duties.get(duty_id)
+            if row is None:  # pragma: no cover - a raised duty's facts always stand
+                full = self._db.execute(
+                    f"SELECT {_DUTY_COLUMNS} FROM duties WHERE id = ?", (duty_id,)
+                ).fetchone()
+                row = [*full[:9], tuple(json.loads(full[9])), full[10]]
+                state.duties[duty_id] = row
+        if row[_STATUS] != "raised":
             return None
+        row[_STATUS] = status
+        if event_id is not None:
+            row[_BECAUSE] = (*row[_BECAUSE], event_id)
+        self._touched(row)
         self.stats[status] += 1
-        return _duty_from_row(row, self._decision(row[5]))
+        return row
 
     # -- reading and delivering -------------------------------------------------------
 
     def duties(self, *, status: str | None = None) -> list[SharingDuty]:
         """Every duty (or those with ``status``), in the order they were raised."""
         with self._lock:
+            self._flush_staged()
             return _select_duties(self._db, status)
 
     def pending(self) -> list[SharingDuty]:
@@ -700,26 +975,57 @@ class DutyMonitor:
     def mark_delivered(self, duty_id: str, *, event_id: str | None = None) -> SharingDuty | None:
         """Record that a duty was delivered (committed at once); None if it was not pending."""
         with self._lock:
-            duty = self._set_status(duty_id, "delivered", event_id)
+            duty = self._mark(duty_id, event_id)
             self._commit()
         if duty is not None and self.audit is not None:
             self.audit.record_duty(duty)
         return duty
 
-    def deliver(self, send: Callable[[SharingDuty], object]) -> int:
+    def _mark(self, duty_id: str, event_id: str | None) -> SharingDuty | None:
+        try:
+            row = self._set_status(duty_id, "delivered", event_id)
+        except BaseException:
+            self._rollback()
+            raise
+        return self._duty(row) if row is not None else None
+
+    def deliver(self, send: Callable[[SharingDuty], object], *, commit_every: int = 1) -> int:
         """Send every pending duty with ``send`` and mark each delivered after it returns.
 
         Delivery is at least once: a crash after ``send`` and before the mark
-        sends the duty again on the next call, with the same
+        is committed sends the duty again on the next call, with the same
         :attr:`SharingDuty.idempotency_key`, so receivers can drop the repeat.
-        Returns how many duties were delivered.
+        The marks are committed every ``commit_every`` duties (1: after each,
+        so at most one duty is sent twice after a crash; more: fewer commits,
+        up to that many sent again) and when ``send`` raises.  Returns how
+        many duties were delivered.
         """
+        if commit_every < 1:
+            raise ValueError(f"commit_every must be at least 1, got `{commit_every}`")
         count = 0
-        for duty in self.pending():
-            send(duty)
-            if self.mark_delivered(duty.id) is not None:
-                count += 1
+        marked: list[SharingDuty] = []
+        try:
+            for duty in self.pending():
+                send(duty)
+                with self._lock:
+                    done = self._mark(duty.id, None)
+                    if done is not None:
+                        count += 1
+                        marked.append(done)
+                    if len(marked) >= commit_every:
+                        self._commit()
+                        self._audit_marked(marked)
+        finally:
+            with self._lock:
+                self._commit()
+            self._audit_marked(marked)
         return count
+
+    def _audit_marked(self, marked: list[SharingDuty]) -> None:
+        if self.audit is not None:
+            for duty in marked:
+                self.audit.record_duty(duty)
+        marked.clear()
 
     @property
     def live_sessions(self) -> int:
