@@ -94,10 +94,12 @@ def test_reopened_store_resumes_and_raises_nothing_twice(tmp_path, fi_registry):
     assert len({d["id"] for d in resumed}) == len(resumed) > 10
 
 
-def _run_worker(events: Path, store: Path, every: int, *, kill_after: int | None) -> int:
+def _run_worker(
+    events: Path, store: Path, every: int, *, kill_after: int | None, api: str = "process"
+) -> int:
     """Run the worker; kill -9 it once it reports `kill_after` events. Returns events seen."""
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), str(events), str(store), str(every), "0.001"],
+        [sys.executable, str(WORKER), str(events), str(store), str(every), "0.001", api],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -123,16 +125,19 @@ def _run_worker(events: Path, store: Path, every: int, *, kill_after: int | None
     return seen
 
 
-@pytest.mark.parametrize(("every", "kill_after"), [(1, 37), (1, 143), (16, 90)])
-def test_killed_process_resumes_to_the_same_duties(tmp_path, every, kill_after):
+@pytest.mark.parametrize(
+    ("every", "kill_after", "api"),
+    [(1, 37, "process"), (1, 143, "process"), (16, 90, "process"), (40, 150, "many")],
+)
+def test_killed_process_resumes_to_the_same_duties(tmp_path, every, kill_after, api):
     events = _write(tmp_path / "events.jsonl", make_events(220, 20, seed=kill_after))
     reference = tmp_path / "ref.sqlite"
     _run_worker(events, reference, 50, kill_after=None)
 
     store = tmp_path / "crashed.sqlite"
-    _run_worker(events, store, every, kill_after=kill_after)
+    _run_worker(events, store, every, kill_after=kill_after, api=api)
     mid = read_duties(store)
-    _run_worker(events, store, every, kill_after=None)  # resume: same file, same store
+    _run_worker(events, store, every, kill_after=None, api=api)  # resume: same file and store
     assert _final(store) == _final(reference)
     assert len(_final(reference)) > 5
     # nothing raised before the crash was raised again under another id or lost
