@@ -263,13 +263,16 @@ def _deblurred(band: Band, gray: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
     h, w = gray.shape[:2]
     x0, y0 = np.floor(poly.min(axis=0)).astype(int)
     x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    # a margin of print and paper around the band: the estimate's window
+    # tapers the patch's edges, and a two-line band is short across
+    m = int(1.5 * pitch)
+    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     if x1 - x0 < 32 or y1 - y0 < 32:
         return None
     blur = _deblur.estimate_motion(gray[y0:y1, x0:x1], max_length=max(12.0, pitch))
     if blur is None:
         return None
-    m = int(2 * pitch + 2 * blur.length)
+    m = int(pitch + 2 * blur.length)
     x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
     out = gray.copy()
     out[y0:y1, x0:x1] = _deblur.deblur(gray[y0:y1, x0:x1], blur)
