@@ -541,7 +541,12 @@ def tighten(strip: Gray, /) -> Gray:
 
 
 def split_cells(
-    strip: Gray, n: int, /, *, density: NDArray[np.float32] | None = None
+    strip: Gray,
+    n: int,
+    /,
+    *,
+    density: NDArray[np.float32] | None = None,
+    bend: float = 0.2,
 ) -> tuple[list[tuple[float, float]], float]:
     """Cut a line strip into ``n`` fixed-pitch character cells.
 
@@ -554,6 +559,9 @@ def split_cells(
         constant pitch), then pitch and start are refined together so that
         the cell borders fall on the gaps between characters and the ``n``
         cells hold as much of the ink as possible.
+
+    ``bend`` bounds how much the pitch may change from one end of the line
+    to the other (perspective), as a share of the pitch, either way.
 
     References
     ----------
@@ -608,21 +616,21 @@ def split_cells(
         if span > w + p:
             continue
         starts = np.arange(-0.5 * p, max(w - span + 0.5 * p, -0.5 * p + 1e-3), p / 10)
-        # a quadratic term lets the pitch change along the line (perspective)
-        for q in np.linspace(-0.08, 0.08, 9) * p / n:
-            pos = p * steps + q * steps * (steps - n)
-            edges = starts[:, None] + pos[None, :]
-            idx = np.clip(np.round(edges).astype(int), 0, w - 1)
-            border = cols[idx].sum(axis=1)
-            a = np.clip(np.round(edges[:, 0]).astype(int), 0, w)
-            b = np.clip(np.round(edges[:, -1]).astype(int), 0, w)
-            inside = cum[b] - cum[a]
-            cost = border + 2.0 * (total - inside) + 0.02 * abs(q) * n / p * total
-            if cost.size == 0:
-                continue
-            j = int(np.argmin(cost))
-            if cost[j] < best[0]:
-                best = (float(cost[j]), p, float(starts[j]), float(q))
+        if starts.size == 0:
+            continue
+        # a quadratic term lets the pitch change along the line (perspective);
+        # every bend and start at once: (bends, starts, n + 1) cell edges
+        qs = np.linspace(-bend, bend, 2 * int(np.ceil(bend / 0.02)) + 1) * p / n
+        pos = p * steps[None, :] + qs[:, None] * (steps * (steps - n))[None, :]
+        edges = starts[None, :, None] + pos[:, None, :]
+        idx = np.clip(np.round(edges).astype(int), 0, w - 1)
+        border = cols[idx].sum(axis=2)
+        ends = np.clip(np.round(edges[:, :, [0, -1]]).astype(int), 0, w)
+        inside = cum[ends[:, :, 1]] - cum[ends[:, :, 0]]
+        cost = border + 2.0 * (total - inside) + (0.02 * n / p * total) * np.abs(qs)[:, None]
+        qi, j = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        if cost[qi, j] < best[0]:
+            best = (float(cost[qi, j]), p, float(starts[j]), float(qs[qi]))
     _, p, start, q = best
     edges_f = start + p * steps + q * steps * (steps - n)
     cells = [(float(edges_f[i]), float(edges_f[i + 1])) for i in range(n)]
