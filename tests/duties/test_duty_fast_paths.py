@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from misec_rules.sharing.duties import DutyMonitor, EventError, SharingDuty
+from misec_rules.sharing.duties import _monitor as monitor_module
 from misec_rules.sharing.duties._durable import PairEngine, fact_json
-from misec_rules.sharing.duties._monitor import _date_bounds, _fact_text
+from misec_rules.sharing.duties._monitor import _date_bounds, _fact_text, _SeenIds
 
 from .conftest import DEFAULT_TABLE, FakeRegistry
 from .test_duty_durability import make_events
@@ -279,3 +280,43 @@ def test_interval_cache_gives_the_duties_of_per_day_decisions(fi_registry):
         days = _state(m.replay(events))
     assert spans == days
     assert len({d["ruleset"] for d in spans}) >= 2 and len(spans) > 10
+
+
+def test_seen_filter_never_forgets_and_rarely_says_maybe():
+    ids = [f"ev{i:07d}" for i in range(20_000)]
+    seen = _SeenIds(ids[:10_000], 10_000, min_bits=10)
+    assert seen.size > 10  # sized for what it was given
+    for i in ids[10_000:]:
+        seen.add(i)
+    assert all(seen.maybe(i) for i in ids)
+    others = [f"other{i}" for i in range(20_000)]
+    assert sum(seen.maybe(o) for o in others) < 200  # about 0.4 % at full load
+    assert seen.full  # 20,000 ids in a filter sized for 10,000: time to grow
+
+
+def test_monitor_grows_its_seen_filter_and_still_skips_repeats(
+    tmp_path, fake_registry, ev, monkeypatch
+):
+    monkeypatch.setattr(monitor_module, "_SEEN_MIN_BITS", 8)  # room for 8 ids, then grow
+    events = []
+    for i in range(150):
+        day = 1 + i % 27
+        events += [
+            ev.open("MIGRI", f"S{i}", "c", day=day),
+            ev.find("SUPO", f"S{i}", "f", "security_assessment", day=day),
+        ]
+    store = tmp_path / "d.sqlite"
+    with DutyMonitor(fake_registry, store=store, commit_every=25) as m:
+        first = m._seen.size
+        m.process_many(events[:200])
+        for e in events[100:]:
+            m.process(e)
+        assert m._seen.size > first
+        assert m.stats["skipped"] == 100 and m.stats["events"] == 300
+        done = _state(m.duties())
+    with DutyMonitor(FakeRegistry(dict(DEFAULT_TABLE)), store=store) as m:
+        assert all(m._seen.maybe(e["id"]) for e in events)  # rebuilt from the store
+        assert m.process_many(events) == []
+        assert m.stats["skipped"] == 300
+        assert _state(m.duties()) == done
+    assert len(done) == 150

@@ -250,6 +250,9 @@ _Parts = tuple[str, str, tuple[dict[str, Any], ...], Any, str, str, tuple[str, .
 #: Staged writes go to SQLite (inside the open transaction) at least this often, so
 #: what is held in memory between commits stays bounded whatever ``commit_every`` is.
 _FLUSH_EVERY = 1024
+#: Smallest and largest Bloom filter of processed event ids, in bits (1 MiB, 16 MiB).
+_SEEN_MIN_BITS = 23
+_SEEN_MAX_BITS = 27
 #: Events whose ids are looked up in the store with one statement (``process_many``).
 _CHUNK = 256
 
@@ -314,6 +317,56 @@ def _proactive_categories(registry: Any) -> frozenset[str] | None:
     except AttributeError:
         return None
     return frozenset(cats)
+
+
+class _SeenIds:
+    """A Bloom filter of processed event ids: "not seen" is certain, "maybe" asks the store.
+
+    Two probes from the string's hash, in a bit array of ``2**bits`` bits
+    that doubles (rebuilt from the store) once it holds ``2**bits / 32`` ids,
+    up to :data:`_SEEN_MAX_BITS` (16 MiB); past that the share of "maybe"
+    answers grows slowly and each costs one indexed read, as before the
+    filter.  Ids of events rolled back stay in the filter: a "maybe" that the
+    store answers "no".
+    """
+
+    __slots__ = ("bits", "count", "mask", "size")
+
+    def __init__(self, ids: Iterable[str], count: int, *, min_bits: int = _SEEN_MIN_BITS) -> None:
+        size = min_bits
+        while size < _SEEN_MAX_BITS and (1 << size) < count * 32:
+            size += 1
+        self.size = size
+        self.mask = (1 << size) - 1
+        self.bits = bytearray(1 << (size - 3))
+        self.count = 0
+        for i in ids:
+            self.add(i)
+
+    def add(self, text: str) -> None:
+        h = hash(text)
+        mask = self.mask
+        bits = self.bits
+        i = h & mask
+        bits[i >> 3] |= 1 << (i & 7)
+        i = (h >> 32) & mask
+        bits[i >> 3] |= 1 << (i & 7)
+        self.count += 1
+
+    def maybe(self, text: str) -> bool:
+        h = hash(text)
+        mask = self.mask
+        bits = self.bits
+        i = h & mask
+        if not bits[i >> 3] & (1 << (i & 7)):
+            return False
+        i = (h >> 32) & mask
+        return bool(bits[i >> 3] & (1 << (i & 7)))
+
+    @property
+    def full(self) -> bool:
+        """Whether it should grow (it can, and it holds more ids than it is sized for)."""
+        return self.size < _SEEN_MAX_BITS and self.count * 32 > (1 << self.size)
 
 
 class _Subject:
@@ -440,6 +493,7 @@ class DutyMonitor:
                 f"duty store `{self.store}` was written under rulesets `{row[0]}`, "
                 f"not `{fp}`; use a new store"
             )
+        self._seen = self._read_seen()
         cats = _proactive_categories(registry) if prefilter else None
         self._pair_categories = cats
         self._engine = PairEngine(
@@ -483,6 +537,22 @@ class DutyMonitor:
                     state.duties[row[0]] = [*row[:9], tuple(json.loads(row[9])), row[10]]
         subjects[subject] = state
         return state
+
+    def _read_seen(self, min_bits: int | None = None) -> _SeenIds:
+        """The filter of processed event ids, built from the store (staging flushed)."""
+        min_bits = _SEEN_MIN_BITS if min_bits is None else min_bits
+        count = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
+        ids = (r[0] for r in self._db.execute("SELECT id FROM events"))
+        return _SeenIds(ids, count, min_bits=min_bits)
+
+    def _processed(self, event_id: str) -> bool:
+        """Whether an event with this id was processed (committed, flushed or staged)."""
+        if event_id in self._staged_events:
+            return True
+        if not self._seen.maybe(event_id):
+            return False
+        row = self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
+        return row is not None
 
     def _load_facts(self, subject: str) -> list[str]:
         """The subject's standing facts (their JSON), for the engine to reload."""
@@ -709,10 +779,7 @@ class DutyMonitor:
         """
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
-            if ev.id in self._staged_events or (
-                self._db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone()
-                is not None
-            ):
+            if self._processed(ev.id):
                 self.stats["skipped"] += 1
                 return []
             changed = self._process_new(ev, True)
@@ -764,7 +831,8 @@ class DutyMonitor:
         audit = self.audit
         build = collect or audit is not None
         with self._lock:
-            ids = list({ev.id: None for ev in chunk if ev.id not in self._staged_events})
+            staged, seen = self._staged_events, self._seen
+            ids = list({ev.id: None for ev in chunk if ev.id not in staged and seen.maybe(ev.id)})
             marks = ",".join("?" * len(ids))
             done = (
                 {
@@ -792,6 +860,11 @@ class DutyMonitor:
         try:
             rows = self._apply(ev)
             self._staged_events[ev.id] = None
+            seen = self._seen
+            seen.add(ev.id)
+            if seen.full:
+                self._flush_staged()
+                self._seen = self._read_seen(seen.size + 1)
         except BaseException:
             self._rollback()
             raise
