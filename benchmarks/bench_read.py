@@ -24,8 +24,11 @@ its time.
 
 When ../shared/specimens exists it also reports on how many real specimen
 images an MRZ is found and on how many it is fully valid, per engine.
-``--memory N`` reads N images in a loop with ``auto`` and with ``passporteye``
-and prints the resident set size at the start and every N/5 images.
+``--memory N`` reads N images in a loop (cycling the generated set) with
+``auto``, and N/5 (at least 50) with ``passporteye``, and prints the resident
+set size (psutil, else /proc) every N/10 images and, after the first tenth
+(imports and caches), its minimum, maximum and the growth from the first to
+the last tenth.
 """
 
 from __future__ import annotations
@@ -321,13 +324,25 @@ def bench_memory(args: argparse.Namespace) -> None:
     for eng in ("auto", "passporteye"):
         n = args.memory if eng == "auto" else max(50, args.memory // 5)
         marks = []
+        after: list[float] = []  # RSS after each read, past the first tenth (warm-up)
         for i in range(n):
-            if i % max(1, n // 5) == 0:
+            if i % max(1, n // 10) == 0:
                 marks.append(f"{i}:{rss_mb():.0f}MB")
             with contextlib.suppress(MisecError):
                 read_mrz(paths[i % len(paths)], engine=eng)
+            if i >= n // 10:
+                after.append(rss_mb())
         marks.append(f"{n}:{rss_mb():.0f}MB")
         print(f"memory {eng:12s} over {n} reads: " + "  ".join(marks), flush=True)
+        if after:
+            tenth = max(1, len(after) // 10)
+            first, last = statistics.mean(after[:tenth]), statistics.mean(after[-tenth:])
+            print(
+                f"memory {eng:12s} after warm-up (read {n // 10} on): min {min(after):.0f} MB, "
+                f"max {max(after):.0f} MB; mean of the first tenth {first:.0f} MB, "
+                f"of the last tenth {last:.0f} MB (growth {last - first:+.0f} MB)",
+                flush=True,
+            )
 
 
 def main() -> int:
