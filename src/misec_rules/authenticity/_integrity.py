@@ -20,7 +20,6 @@ from misec_rules.authenticity._model import Finding, Severity
 
 __all__ = [
     "copy_move",
-    "copy_move_noise",
     "ela",
     "grey_copy",
     "locate_portrait",
@@ -31,6 +30,7 @@ __all__ = [
 ]
 
 F32 = npt.NDArray[np.float32]
+Image8 = npt.NDArray[np.uint8]
 
 
 def _is_jpeg(raw: bytes | None) -> bool:
@@ -121,183 +121,47 @@ def ela(ctx: CheckContext) -> dict[str, Any] | None:
 
 
 # --- copy-move -----------------------------------------------------------------
-
-
-def _verify_shift(
-    gray: npt.NDArray[np.uint8],
-    keep: npt.NDArray[np.bool_],
-    box: list[int],
-    dx: int,
-    dy: int,
-) -> tuple[int, list[int] | None]:
-    """Structure inside ``box`` identical to itself shifted by ``(dx, dy)`` pixels.
-
-    Returns the count of structured pixels (local contrast above 20 grey levels)
-    that match within 3 grey levels, in the largest connected area, and that
-    area's box (source side).  Repeated labels match on their glyphs only, not
-    on the structure around them, so they give sparse areas (under half of the
-    area's structure), which are dropped; a copied block matches solidly.
-    """
-    h, w = gray.shape
-    x0, y0, bw, bh = box
-    x0, y0 = max(0, x0, -dx), max(0, y0, -dy)
-    x1, y1 = min(w, box[0] + bw, w - dx), min(h, box[1] + bh, h - dy)
-    if x1 - x0 < 16 or y1 - y0 < 16:
-        return 0, None
-    a = gray[y0:y1, x0:x1].astype(np.float32)
-    b = gray[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.float32)
-    ka = keep[y0:y1, x0:x1] & keep[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-    diff = cv2.blur(np.abs(a - b), (7, 7))
-    mean = cv2.blur(a, (7, 7))
-    tex = np.sqrt(np.maximum(cv2.blur(a * a, (7, 7)) - mean * mean, 0))
-    # strong structure only (print, portrait), not faint background lines, which
-    # may repeat by design (guilloche lattices)
-    textured = tex > 20.0
-    raw = textured & (diff < 6.0) & ka
-    if raw.sum() < 50:
-        return 0, None
-    same = cv2.morphologyEx(raw.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(same, connectivity=8)
-    if n < 2:
-        return 0, None
-    counts = np.bincount(labels[raw], minlength=n)
-    i = 1 + int(np.argmax(counts[1:]))
-    sx, sy, sw, sh = (int(stats[i, k]) for k in range(4))
-    inside = textured[sy : sy + sh, sx : sx + sw] & ka[sy : sy + sh, sx : sx + sw]
-    fill = counts[i] / max(1, int(inside.sum()))
-    if fill < 0.5:
-        return 0, None
-    return int(counts[i]), [sx + x0, sy + y0, sw, sh]
-
-
-def _overlap(a: list[int], b: list[int]) -> float:
-    """Intersection over the smaller box's area."""
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / max(1, min(a[2] * a[3], b[2] * b[3]))
-
-
-def _best_offset(
-    gray: npt.NDArray[np.uint8], box: list[int], dx: float, dy: float
-) -> tuple[int, int]:
-    """The integer shift near ``(dx, dy)`` that best aligns ``box`` with its copy."""
-    h, w = gray.shape
-    best, best_err = (round(dx), round(dy)), float("inf")
-    x0, y0, bw, bh = box
-    for ox in range(-2, 3):
-        for oy in range(-2, 3):
-            sx, sy = round(dx) + ox, round(dy) + oy
-            xa, ya = max(0, x0, -sx), max(0, y0, -sy)
-            xb, yb = min(w, x0 + bw, w - sx), min(h, y0 + bh, h - sy)
-            if xb - xa < 8 or yb - ya < 8:
-                continue
-            a = gray[ya:yb, xa:xb].astype(np.int16)
-            b = gray[ya + sy : yb + sy, xa + sx : xb + sx].astype(np.int16)
-            err = float(np.abs(a - b).mean())
-            if err < best_err:
-                best, best_err = (sx, sy), err
-    return best
-
-
-def copy_move(ctx: CheckContext) -> dict[str, Any]:
-    """A block of structure (print, portrait) repeated elsewhere in the image.
-
-    ORB keypoints matched against the image itself (at most 800 px wide) propose
-    displacements that several pairs share; each proposal is verified at full
-    resolution around its keypoints: the structured pixels that equal their
-    counterpart at that displacement, in one solid area.  The statistic is the
-    square root of that pixel count ("side", px), compared with
-    ``copy_move_min_side`` times the image's smaller side.  Displacements that
-    also match at twice their length (periodic backgrounds), and the MRZ band
-    (repeated fillers), are left out.
-    """
-    cfg = ctx.profile.checks.integrity
-    gray = ctx.gray
-    H, W = gray.shape
-    keep_full = _mask_out(ctx)
-    min_side = cfg.copy_move_min_side * min(H, W)
-    out: dict[str, Any] = {
-        "side_px": 0.0,
-        "threshold_px": round(min_side, 1),
-        "candidates": 0,
-        "region": None,
-    }
-    scale = min(1.0, 800.0 / max(gray.shape))
-    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    keep = cv2.resize(
-        keep_full.astype(np.uint8),
-        (small.shape[1], small.shape[0]),
-        interpolation=cv2.INTER_NEAREST,
-    )
-    orb = cv2.ORB_create(nfeatures=2500, fastThreshold=10)  # type: ignore[attr-defined]
-    kps, desc = orb.detectAndCompute(small, keep * 255)
-    if desc is None or len(kps) < 20:
-        return out
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, desc, k=3)
-    pts = np.array([k.pt for k in kps], dtype=np.float32) / scale
-    pairs: list[tuple[float, float, float, float]] = []
-    for cand in knn:
-        for m in cand[1:]:
-            if m.trainIdx == m.queryIdx or m.distance > 32:
-                continue
-            p, q = pts[m.queryIdx], pts[m.trainIdx]
-            d = q - p
-            if np.hypot(*d) < cfg.copy_move_min_shift:
-                continue
-            if d[1] < 0 or (d[1] == 0 and d[0] < 0):
-                p, q = q, p
-            pairs.append((float(p[0]), float(p[1]), float(q[0] - p[0]), float(q[1] - p[1])))
-            break
-    if not pairs:
-        return out
-    arr = np.array(pairs)
-    binned = np.round(arr[:, 2:] / 6.0).astype(int)
-    _, inverse, counts = np.unique(binned, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    order = np.argsort(-counts)[:5]
-    out["candidates"] = int((counts >= cfg.copy_move_min_matches).sum())
-    verified: list[tuple[float, int, int, list[int], int]] = []
-    for k in order:
-        if counts[k] < cfg.copy_move_min_matches:
-            break
-        group = arr[inverse == k]
-        dx, dy = (float(v) for v in np.median(group[:, 2:], axis=0))
-        pad = 60
-        gx0, gy0 = group[:, :2].min(axis=0) - pad
-        gx1, gy1 = group[:, :2].max(axis=0) + pad
-        box = [int(max(0, gx0)), int(max(0, gy0)), int(gx1 - max(0, gx0)), int(gy1 - max(0, gy0))]
-        sx, sy = _best_offset(gray, box, dx, dy)
-        count, area = _verify_shift(gray, keep_full, box, sx, sy)
-        if area is None:
-            continue
-        side = float(np.sqrt(count))
-        # a copied block is two-dimensional; a thin strip is a repeated border or rule
-        if side >= min_side and min(area[2], area[3]) >= min_side:
-            verified.append((side, sx, sy, area, int(counts[k])))
-    for side, dx, dy, box, count in sorted(verified, key=lambda v: -v[0]):
-        # a periodic background matches itself at twice the shift as well
-        c2, _ = _verify_shift(gray, keep_full, box, 2 * dx, 2 * dy)
-        c0, _ = _verify_shift(gray, keep_full, [box[0] - dx, box[1] - dy, box[2], box[3]], dx, dy)
-        if max(c2, c0) >= 0.25 * side * side:
-            out["periodic_shift"] = [dx, dy]
-            continue
-        bx, by, bw, bh = box
-        out.update(
-            {
-                "side_px": round(side, 1),
-                "matches": count,
-                "shift": [dx, dy],
-                "source": [bx, by, bw, bh],
-                "target": [bx + dx, by + dy, bw, bh],
-                "region": [min(bx, bx + dx), min(by, by + dy), bw + abs(dx), bh + abs(dy)],
-            }
-        )
-        break
-    return out
-
+#
+# A copied region equals its source pixel for pixel, capture noise included, up to
+# the noise of the final JPEG save.  Printed documents repeat content too (labels,
+# letters, guilloche, background lattices, the same emblem on two pages), but a
+# captured page never repeats its noise, and repeated print differs around the
+# repeat (other words, other lines) or repeats at several shifts.  Three stages:
+# anchors matched at full resolution propose shifts; cells of 16x16 pixels are
+# compared at each shift; the largest area of equal cells must be two-dimensional,
+# free of differing cells, and found at that one shift only.
 
 _CELL = 16
+# anchors: extrema of a difference of Gaussians (sigma 1.5 - 3) over 7x7
+# neighbours, at least this strong (grey levels)
+_ANCHOR_MIN_DOG = 4.0
+# descriptor: 4x4 means of 4x4 pixels around the anchor; a pair matches when no
+# mean differs by more than this (grey levels)
+_ANCHOR_TOLERANCE = 3.0
+_ANCHOR_SORT_WINDOW = 8
+_DESCRIPTOR_OFFSETS = np.array([(4 * i - 6, 4 * j - 6) for j in range(4) for i in range(4)])
+_SHIFT_BIN = 3
+_MAX_SHIFTS = 6
+# cells: "structured" when either side's grey-level variance reaches this; equal when
+# the squared difference is under 6 % of the two variances (a copy re-saved as JPEG:
+# 0-4 %), different above 40 %.  Flat cells compare the band-pass noise
+# (grey minus Gaussian sigma 2.5): equal under 70 % (copied noise: 30-65 %),
+# different above 90 % (independent noise: ~100 %)
+_STRUCTURE_VAR = 30.0
+_STRUCTURE_EQUAL, _STRUCTURE_DIFFERENT = 0.06, 0.4
+_NOISE_MIN_ENERGY = 0.3
+_NOISE_EQUAL, _NOISE_DIFFERENT = 0.7, 0.9
+# the copied area: at least this many cells, at most this share of differing cells
+# inside it, no longer than this many times its width
+_MIN_CELLS = 12
+_MIN_EQUAL_SHARE = 0.8
+_MAX_ELONGATION = 4.0
+_MIN_SIDE_PX = 48
+# a copy keeps its colour: the equal cells' mean blue, green and red agree within this
+_MAX_COLOUR_DIFFERENCE = 6.0
+
+Mask = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 
 
 def _cell_sums(x: F32) -> F32:
@@ -307,232 +171,340 @@ def _cell_sums(x: F32) -> F32:
     )
 
 
-def _noise_residual(
-    gray: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_]
-) -> tuple[F32, npt.NDArray[np.bool_]]:
-    """High-pass residual (sensor noise and grain) on flat pixels only, and the flat mask.
+def _shift_votes(g: F32, keep: Mask, min_shift: float) -> Ints:
+    """Pairs of anchors with equal surroundings: rows ``(dx, dy, x, y)``, ``dy >= 0``.
 
-    Flat: the image smoothed beyond its noise (Gaussian, sigma 2) varies by less
-    than 3 grey levels (std) in 9x9.  Print, guilloche lines and portrait
-    contours are left out, so what remains is the capture's own noise, which a
-    genuine page never repeats and a copied block carries along.
+    Anchors are the extrema of a difference of Gaussians over their 7x7
+    neighbourhood; they depend on the content only, so a copied region holds
+    the same anchors as its source.  Each is described by the 4x4 means of 4x4
+    pixels around it (a 16x16 window), sorted on its central means, and compared
+    with its neighbours in that order.
     """
-    g = gray.astype(np.float32)
-    r = g - cv2.GaussianBlur(g, (0, 0), 1.0)
-    sm = cv2.GaussianBlur(g, (0, 0), 2.0)
-    var = cv2.blur(sm * sm, (9, 9)) - cv2.blur(sm, (9, 9)) ** 2
-    flat = (var < 9.0) & keep
-    r[~flat] = 0.0
-    return np.asarray(r, np.float32), flat
+    dog = cv2.GaussianBlur(g, (0, 0), 1.5) - cv2.GaussianBlur(g, (0, 0), 3.0)
+    means = cv2.blur(g, (4, 4))
+    k = np.ones((7, 7), np.uint8)
+    peak = (dog >= cv2.dilate(dog, k)) | (dog <= cv2.erode(dog, k))
+    m = peak & (np.abs(dog) >= _ANCHOR_MIN_DOG) & keep
+    m[:10], m[-10:], m[:, :10], m[:, -10:] = False, False, False, False
+    ys, xs = np.nonzero(m)
+    if len(xs) < 2:
+        return np.zeros((0, 4), np.int64)
+    desc = means[
+        ys[:, None] + _DESCRIPTOR_OFFSETS[None, :, 1], xs[:, None] + _DESCRIPTOR_OFFSETS[None, :, 0]
+    ]
+    bright = (dog[ys, xs] > 0).astype(np.int32)
+    q = np.floor(desc[:, [5, 6, 9, 10]] / 6.0).astype(np.int32)
+    order = np.lexsort((q[:, 3], q[:, 2], q[:, 1], q[:, 0], bright))
+    out = []
+    for j in range(1, _ANCHOR_SORT_WINDOW + 1):
+        a, b = order[:-j], order[j:]
+        same = (np.abs(desc[a] - desc[b]).max(axis=1) <= _ANCHOR_TOLERANCE) & (
+            bright[a] == bright[b]
+        )
+        a, b = a[same], b[same]
+        dx, dy = xs[b] - xs[a], ys[b] - ys[a]
+        flip = (dy < 0) | ((dy == 0) & (dx < 0))
+        px, py = np.where(flip, xs[b], xs[a]), np.where(flip, ys[b], ys[a])
+        dx, dy = np.where(flip, -dx, dx), np.where(flip, -dy, dy)
+        far = dx * dx + dy * dy >= min_shift * min_shift
+        out.append(np.stack([dx[far], dy[far], px[far], py[far]], axis=1))
+    return np.concatenate(out).astype(np.int64)
 
 
-def _noise_match(
-    res: F32, flat: npt.NDArray[np.bool_], box: list[int], dx: int, dy: int
-) -> tuple[int, list[int] | None, float]:
-    """Cells (16x16) of ``box`` whose noise correlates with the noise ``(dx, dy)`` away.
-
-    Returns the largest 4-connected group of cells with a normalised correlation
-    above 0.3 (count, its box on the source side, its mean correlation).  Cells
-    with too few flat pixels or no measurable noise are not counted.
-    """
-    h, w = res.shape
-    x0, y0 = max(0, box[0], -dx), max(0, box[1], -dy)
-    x1, y1 = min(w, box[0] + box[2], w - dx), min(h, box[1] + box[3], h - dy)
-    if x1 - x0 < 2 * _CELL or y1 - y0 < 2 * _CELL:
-        return 0, None, 0.0
-    a = res[y0:y1, x0:x1]
-    b = res[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-    both = flat[y0:y1, x0:x1] & flat[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-    a = a * both
-    b = b * both
-    n = _cell_sums(both.astype(np.float32))
-    saa, sbb = _cell_sums(a * a), _cell_sums(b * b)
-    ok = (n >= 48) & (saa >= 0.3 * n) & (sbb >= 0.3 * n)
-    corr = np.where(ok, _cell_sums(a * b) / np.sqrt(np.maximum(saa * sbb, 1e-6)), 0.0)
-    hit = (corr > 0.3).astype(np.uint8)
-    num, labels, stats, _ = cv2.connectedComponentsWithStats(hit, connectivity=4)
-    if num < 2:
-        return 0, None, 0.0
-    i = 1 + int(np.argmax(stats[1:, 4]))
-    cx, cy, cw, ch, cnt = (int(v) for v in stats[i])
-    area = [x0 + cx * _CELL, y0 + cy * _CELL, cw * _CELL, ch * _CELL]
-    return cnt, area, float(corr[labels == i].mean())
-
-
-def _best_shift(res: F32, box: list[int], dx: float, dy: float) -> tuple[int, int]:
-    """The integer shift within 2 px of ``(dx, dy)`` whose noise agrees best (centre of box)."""
-    h, w = res.shape
-    cx, cy = box[0] + box[2] // 2, box[1] + box[3] // 2
-    bw, bh = min(box[2], 240), min(box[3], 240)
-    bx, by = cx - bw // 2, cy - bh // 2
-    best, best_s = (round(dx), round(dy)), 0.0
-    for ox in range(-2, 3):
-        for oy in range(-2, 3):
-            sx, sy = round(dx) + ox, round(dy) + oy
-            x0, y0 = max(0, bx, -sx), max(0, by, -sy)
-            x1, y1 = min(w, bx + bw, w - sx), min(h, by + bh, h - sy)
-            if x1 - x0 < 16 or y1 - y0 < 16:
-                continue
-            s = float((res[y0:y1:2, x0:x1] * res[y0 + sy : y1 + sy : 2, x0 + sx : x1 + sx]).sum())
-            if s > best_s:
-                best, best_s = (sx, sy), s
-    return best
-
-
-def _shift_proposals(
-    gray: npt.NDArray[np.uint8], keep: npt.NDArray[np.bool_], min_shift: int, min_matches: int
-) -> list[tuple[list[int], float, float, int]]:
-    """Displacements shared by several ORB keypoint pairs (at most 16, most shared first).
-
-    Keypoints are FAST corners on the image scaled to at most 1000 px, at most 40
-    per cell of an 8x10 grid (40) so that plain areas get keypoints too (a global
-    cap spends them all on print); each is matched with its 4 nearest
-    descriptors (Hamming distance <= 40).  Shifts are binned at 6 px.
-    """
-    scale = min(1.0, 1000.0 / max(gray.shape))
-    small = cv2.resize(gray, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    k = cv2.resize(
-        keep.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST
-    )
-    h, w = small.shape
-    fast = cv2.FastFeatureDetector_create(threshold=8, nonmaxSuppression=True)  # type: ignore[attr-defined]
-    found = fast.detect(small, k * 255)
-    if len(found) < 20:
-        return []
-    xy = np.array([p.pt for p in found])
-    resp = np.array([p.response for p in found])
-    rows, cols = 8, 10
-    cell = (xy[:, 1] * rows // h).astype(int) * cols + (xy[:, 0] * cols // w).astype(int)
-    order = np.lexsort((-resp, cell))
-    rank = np.zeros(len(order), dtype=int)
-    sorted_cells = cell[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
-    for a, b in zip(starts, np.r_[starts[1:], len(order)], strict=True):
-        rank[order[a:b]] = np.arange(b - a)
-    kps = [found[i] for i in np.flatnonzero(rank < 40)]
-    for p in kps:
-        p.size = 15.0
-    orb = cv2.ORB_create(edgeThreshold=15, patchSize=15)  # type: ignore[attr-defined]
-    kps, desc = orb.compute(small, kps)
-    if desc is None or len(kps) < 20:
-        return []
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, desc, k=5)
-    match = np.array(
-        [(m.queryIdx, m.trainIdx, m.distance) for cand in knn for m in cand[1:]], dtype=np.float64
-    ).reshape(-1, 3)
-    match = match[(match[:, 0] != match[:, 1]) & (match[:, 2] <= 40)]
-    pts = np.array([p.pt for p in kps], dtype=np.float64) / scale
-    p, q = pts[match[:, 0].astype(int)], pts[match[:, 1].astype(int)]
-    d = q - p
-    far = np.hypot(d[:, 0], d[:, 1]) >= min_shift
-    p, q, d = p[far], q[far], d[far]
-    # one orientation per pair: the displacement points down (or right)
-    flip = (d[:, 1] < 0) | ((d[:, 1] == 0) & (d[:, 0] < 0))
-    p = np.where(flip[:, None], q, p)
-    d = np.where(flip[:, None], -d, d)
-    if len(d) == 0:
-        return []
-    arr = np.hstack([p, d])
-    binned = np.round(arr[:, 2:] / 6.0).astype(int)
-    _, inverse, counts = np.unique(binned, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    out: list[tuple[list[int], float, float, int]] = []
-    for i in np.argsort(-counts)[:16]:
-        if counts[i] < min_matches:
+def _ranked_shifts(votes: Ints, shape: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Shifts most pairs share: ``(dx, dy, pairs)`` with pairs counted in a 9x9 px window."""
+    h, w = shape
+    bx = (votes[:, 0] + w) // _SHIFT_BIN
+    by = votes[:, 1] // _SHIFT_BIN
+    hist = np.zeros((h // _SHIFT_BIN + 2, (2 * w) // _SHIFT_BIN + 2), np.float32)
+    np.add.at(hist, (by, bx), 1.0)
+    near = cv2.boxFilter(hist, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    flat = near.ravel()
+    n = min(len(flat) - 1, 4 * _MAX_SHIFTS * 9)
+    top = np.argpartition(-flat, n)[:n]
+    top = top[np.argsort(-flat[top], kind="stable")]
+    out = []
+    for i in top:
+        count = int(flat[i])
+        if count == 0:
             break
-        group = arr[inverse == i]
-        dx, dy = (float(v) for v in np.median(group[:, 2:], axis=0))
-        gx0, gy0 = np.maximum(group[:, :2].min(axis=0) - 80, 0)
-        gx1, gy1 = group[:, :2].max(axis=0) + 80
-        out.append(([int(gx0), int(gy0), int(gx1 - gx0), int(gy1 - gy0)], dx, dy, int(counts[i])))
+        row, col = divmod(int(i), near.shape[1])
+        out.append((col * _SHIFT_BIN - w, row * _SHIFT_BIN, count))
     return out
 
 
-def copy_move_noise(ctx: CheckContext) -> dict[str, Any]:
-    """A block of the image repeated elsewhere in it, capture noise included.
+def _refine(g: F32, votes: Ints) -> tuple[int, int]:
+    """The integer shift within 2 px of the pairs' median that best aligns their anchors."""
+    dx, dy = (int(v) for v in np.median(votes[:, :2], axis=0))
+    h, w = g.shape
+    pts = votes[:: max(1, len(votes) // 24), 2:4]
+    r = np.arange(-6, 7)
+    best, best_err = (dx, dy), float("inf")
+    for ox in range(-2, 3):
+        for oy in range(-2, 3):
+            sx, sy = dx + ox, dy + oy
+            ok = (
+                (pts[:, 0] >= 6 + max(0, -sx))
+                & (pts[:, 1] >= 6 + max(0, -sy))
+                & (pts[:, 0] + 7 + max(0, sx) <= w)
+                & (pts[:, 1] + 7 + max(0, sy) <= h)
+            )
+            if not ok.any():
+                continue
+            x = pts[ok, 0][:, None, None] + r[None, None, :]
+            y = pts[ok, 1][:, None, None] + r[None, :, None]
+            err = float(np.abs(g[y, x] - g[y + sy, x + sx]).mean())
+            if err < best_err:
+                best, best_err = (sx, sy), err
+    return best
 
-    Keypoint pairs (ORB descriptors on FAST corners spread over the page)
-    propose displacements that several pairs share.  Each proposal is verified
-    on the **noise** of flat pixels (the high-pass residual where no print is):
-    per 16x16 cell, the normalised correlation between the cell and the cell
-    at that displacement (best integer shift within 2 px).  A genuine page
-    repeats print (labels, guilloche, fillers) but never its capture noise; a
-    copied block carries its noise along, so its cells correlate (0.4-0.98 on
-    our copies, ~0 elsewhere).  The statistic is the side of the largest
-    connected group of correlating cells (``16 * sqrt(cells)``), compared with
-    ``copy_move_min_side`` times the image's smaller side.  A group that also
-    correlates at twice or half the shift, before the source, or 2 px beside the shift
-    is left out: periodic or smooth structure that slipped into the flat mask,
-    not copied noise.
+
+def _compare_cells(
+    g: F32, band: F32, keep: Mask, dx: int, dy: int, box: list[int]
+) -> tuple[Mask, Mask, Mask, int, int] | None:
+    """Per 16x16 cell of ``box``: equal to the cell ``(dx, dy)`` away, different, structured.
+
+    Returns the three cell masks and the grid's origin in pixels, or None when
+    ``box`` and its shifted copy share less than one cell.
+    """
+    h, w = g.shape
+    x0, y0 = max(0, -dx, box[0]), max(0, -dy, box[1])
+    x1, y1 = min(w, w - dx, box[0] + box[2]), min(h, h - dy, box[1] + box[3])
+    if x1 - x0 < _CELL or y1 - y0 < _CELL:
+        return None
+    a, b = g[y0:y1, x0:x1], g[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    ra, rb = band[y0:y1, x0:x1], band[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    k = (keep[y0:y1, x0:x1] & keep[y0 + dy : y1 + dy, x0 + dx : x1 + dx]).astype(np.float32)
+    n = _cell_sums(k)
+    nn = np.maximum(n, 1.0)
+    ma, mb = _cell_sums(a * k) / nn, _cell_sums(b * k) / nn
+    va = _cell_sums(a * a * k) / nn - ma * ma
+    vb = _cell_sums(b * b * k) / nn - mb * mb
+    ea, eb = _cell_sums(ra * ra * k) / nn, _cell_sums(rb * rb * k) / nn
+    q_struct = _cell_sums((a - b) ** 2 * k) / nn / np.maximum(va + vb, 1e-6)
+    q_noise = _cell_sums((ra - rb) ** 2 * k) / nn / np.maximum(ea + eb, 1e-6)
+    full = n >= 0.75 * _CELL * _CELL
+    structured = full & (np.maximum(va, vb) >= _STRUCTURE_VAR)
+    noisy = full & ~structured & (ea >= _NOISE_MIN_ENERGY) & (eb >= _NOISE_MIN_ENERGY)
+    equal = (structured & (q_struct < _STRUCTURE_EQUAL)) | (noisy & (q_noise < _NOISE_EQUAL))
+    different = (structured & (q_struct > _STRUCTURE_DIFFERENT)) | (
+        noisy & (q_noise > _NOISE_DIFFERENT)
+    )
+    return equal, different, structured, x0, y0
+
+
+def _equal_area(
+    g: F32, band: F32, keep: Mask, dx: int, dy: int, box: list[int]
+) -> dict[str, Any] | None:
+    """The largest connected area of equal cells at ``(dx, dy)`` inside ``box``.
+
+    Equal cells are joined across single neutral cells (flat paper without noise
+    tells nothing), never across different ones.  ``differing`` counts the
+    different cells inside the area's box, its outer ring of cells left out
+    (cells there straddle the copy's edge).
+    """
+    cells = _compare_cells(g, band, keep, dx, dy, box)
+    if cells is None:
+        return None
+    equal, different, structured, x0, y0 = cells
+    joined = cv2.morphologyEx(equal.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    joined[different] = 0
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    if n < 2:
+        return None
+    counts = np.bincount(labels[equal], minlength=n)
+    i = 1 + int(np.argmax(counts[1:]))
+    ys, xs = np.nonzero(equal & (labels == i))
+    if len(xs) == 0:
+        return None
+    cx0, cx1, cy0, cy1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    inner = different[cy0:cy1, cx0:cx1]
+    if cx1 - cx0 >= 4 and cy1 - cy0 >= 4:
+        inner = inner[1:-1, 1:-1]
+    differing = int(inner.sum())
+    return {
+        "cells": len(xs),
+        "cell_origins": np.stack([x0 + xs * _CELL, y0 + ys * _CELL], axis=1),
+        "structured_cells": int(structured[ys, xs].sum()),
+        "differing_cells": differing,
+        "equal_share": round(len(xs) / (len(xs) + differing), 3),
+        "source": [x0 + cx0 * _CELL, y0 + cy0 * _CELL, (cx1 - cx0) * _CELL, (cy1 - cy0) * _CELL],
+    }
+
+
+def _boxes_overlap(a: list[int], b: list[int]) -> float:
+    """Intersection over the smaller box's area."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return max(0, x1 - x0) * max(0, y1 - y0) / max(1, min(a[2] * a[3], b[2] * b[3]))
+
+
+def _two_dimensional(a: dict[str, Any], min_side: float) -> bool:
+    """An area at least ``min_side`` across both ways, at most four times longer than wide."""
+    bw, bh = a["source"][2:]
+    cells = int(a["cells"])
+    return (
+        cells >= _MIN_CELLS
+        and _CELL * float(np.sqrt(cells)) > min_side
+        and min(bw, bh) >= min_side
+        and max(bw, bh) <= _MAX_ELONGATION * min(bw, bh)
+    )
+
+
+def copy_move(ctx: CheckContext) -> dict[str, Any]:
+    """A region of the image equal, pixel for pixel, to another region of it.
+
+    Anchor pairs with equal surroundings (at full resolution) propose the shifts
+    that many pairs share (at least ``copy_move_min_matches``, at most six
+    shifts).  At each, 16x16 cells are compared with the cells that far away:
+    structured cells are equal when their squared difference is under 6 % of
+    their variance, flat cells when their band-pass noise agrees (under 70 %).
+    The statistic is the side (``16 * sqrt(cells)``) of the largest connected
+    area of equal cells; it counts when it exceeds ``copy_move_min_side`` times
+    the image's smaller side (and 48 px), the area's box is at least that wide
+    both ways and at most four times longer than wide, at least 80 % of the
+    cells inside it are equal rather than different, and the area is found at
+    that one shift only: not also at twice or half of it, not before the
+    source, and no other proposed shift's area overlaps it (print repeated
+    three times or more: a lattice, a column of holes, a row of letters).  The
+    MRZ band is left out (its fillers repeat).
     """
     cfg = ctx.profile.checks.integrity
-    gray = ctx.gray
-    keep = _mask_out(ctx)
-    min_side = cfg.copy_move_noise_min_side * min(gray.shape)
+    g = ctx.gray.astype(np.float32)
+    h, w = g.shape
+    min_side = max(float(_MIN_SIDE_PX), cfg.copy_move_min_side * min(h, w))
     out: dict[str, Any] = {
-        "method": "noise",
         "side_px": 0.0,
         "threshold_px": round(min_side, 1),
         "candidates": 0,
         "region": None,
     }
-    if min(gray.shape) < _COPY_MOVE_MIN_IMAGE_SIDE:
-        out["not_measured"] = f"image under {_COPY_MOVE_MIN_IMAGE_SIDE} px on its smaller side"
+    if min(h, w) < 3 * _MIN_SIDE_PX:
+        out["not_measured"] = f"image under {3 * _MIN_SIDE_PX} px on its smaller side"
         return out
-    min_shift = max(cfg.copy_move_min_shift, int(_COPY_MOVE_MIN_SHIFT_RATIO * min(gray.shape)))
-    proposals = _shift_proposals(gray, keep, min_shift, 3)
-    out["candidates"] = len(proposals)
-    if not proposals:
+    keep = _mask_out(ctx)
+    votes = _shift_votes(g, keep, max(float(cfg.copy_move_min_shift), min_side))
+    if len(votes) == 0:
         return out
-    res, flat = _noise_residual(gray, keep)
-    best: tuple[int, int, int, list[int], float, int] | None = None
-    for box, dx, dy, count in proposals:
-        sx, sy = _best_shift(res, box, dx, dy)
-        cells, area, corr = _noise_match(res, flat, box, sx, sy)
-        if area is None or (best is not None and cells <= best[0]):
+    band = np.asarray(g - cv2.GaussianBlur(g, (0, 0), 2.5), np.float32)
+    areas: list[dict[str, Any]] = []
+    tried: list[tuple[int, int]] = []
+    for dx, dy, count in _ranked_shifts(votes, (h, w)):
+        if count < cfg.copy_move_min_matches or len(tried) >= _MAX_SHIFTS:
+            break
+        if any(
+            abs(dx - tx) <= 2 * _SHIFT_BIN and abs(dy - ty) <= 2 * _SHIFT_BIN for tx, ty in tried
+        ):
             continue
-        if _CELL * np.sqrt(cells) <= min_side or cells < _COPY_MOVE_MIN_CELLS:
-            # below the threshold: the statistic only, without the costly exclusions
-            out["unconfirmed_side_px"] = max(
-                out.get("unconfirmed_side_px", 0.0), round(_CELL * float(np.sqrt(cells)), 1)
-            )
+        tried.append((dx, dy))
+        near = (
+            (votes[:, 0] >= dx - _SHIFT_BIN)
+            & (votes[:, 0] < dx + 2 * _SHIFT_BIN)
+            & (votes[:, 1] >= dy - _SHIFT_BIN)
+            & (votes[:, 1] < dy + 2 * _SHIFT_BIN)
+        )
+        group = votes[near]
+        sx, sy = _refine(g, group)
+        pad = 96
+        x0, y0 = max(0, int(group[:, 2].min()) - pad), max(0, int(group[:, 3].min()) - pad)
+        box = [x0, y0, int(group[:, 2].max()) + pad - x0, int(group[:, 3].max()) + pad - y0]
+        area = _equal_area(g, band, keep, sx, sy, box)
+        if area is None:
             continue
-        others = [
-            _noise_match(res, flat, area, 2 * sx, 2 * sy)[0],
-            _noise_match(res, flat, area, sx // 2, sy // 2)[0],
-            _noise_match(res, flat, [area[0] - sx, area[1] - sy, area[2], area[3]], sx, sy)[0],
-        ]
-        others += [_noise_match(res, flat, area, sx + ox, sy + oy)[0] for ox, oy in _BESIDE]
-        if max(others) >= 0.25 * cells:
-            out["periodic_shift"] = [sx, sy]
+        bx, by, bw, bh = area["source"]
+        area.update(shift=[sx, sy], matches=count, target=[bx + sx, by + sy, bw, bh])
+        areas.append(area)
+    out["candidates"] = len(areas)
+
+    best: dict[str, Any] | None = None
+    for a in sorted(areas, key=lambda a: -a["cells"]):
+        if not _two_dimensional(a, min_side) or a["equal_share"] < _MIN_EQUAL_SHARE:
             continue
-        best = (cells, sx, sy, area, corr, count)
+        why = _repeated(g, band, keep, a, areas, min_side)
+        colour = _colour_difference(ctx.image, a)
+        a["colour_difference"] = round(colour, 1)
+        if why is None and colour > _MAX_COLOUR_DIFFERENCE:
+            why = f"the areas' colours differ by {colour:.0f} levels"
+        if why is not None:
+            out.setdefault("repeated", []).append({"shift": a["shift"], "because": why})
+            continue
+        best = a
+        break
     if best is None:
         return out
-    cells, dx, dy, (bx, by, bw, bh), corr, count = best
+    bx, by, bw, bh = best["source"]
+    dx, dy = best["shift"]
     out.update(
         {
-            "side_px": round(_CELL * float(np.sqrt(cells)), 1),
-            "cells": cells,
-            "noise_correlation": round(corr, 2),
-            "matches": count,
-            "shift": [dx, dy],
-            "source": [bx, by, bw, bh],
-            "target": [bx + dx, by + dy, bw, bh],
+            "side_px": round(_CELL * float(np.sqrt(best["cells"])), 1),
+            **{
+                k: best[k]
+                for k in ("cells", "differing_cells", "colour_difference", "matches", "shift")
+            },
+            "source": best["source"],
+            "target": best["target"],
             "region": [min(bx, bx + dx), min(by, by + dy), bw + abs(dx), bh + abs(dy)],
         }
     )
     return out
 
 
-_BESIDE = ((2, 0), (-2, 0), (0, 2), (0, -2))
-# Real specimen pages repeat background patterns at short periods (28-61 px, 5-14 %
-# of the smaller side) closely enough to correlate; small images hold too little
-# noise to tell.  Copies over a shorter distance, or in smaller images, are not
-# looked for.
-_COPY_MOVE_MIN_SHIFT_RATIO = 0.12
-_COPY_MOVE_MIN_CELLS = 12
-_COPY_MOVE_MIN_IMAGE_SIDE = 600
+def _colour_difference(image: Image8, a: dict[str, Any]) -> float:
+    """The largest mean difference of one colour channel between the equal cells' pairs.
+
+    The comparison runs on grey levels; two areas of different colours can share
+    them (two flat shapes in colours of equal brightness).  A copy carries its
+    colour: each cell's mean blue, green and red equal its counterpart's.
+    """
+    dx, dy = a["shift"]
+    diffs = [
+        np.abs(
+            image[y : y + _CELL, x : x + _CELL].reshape(-1, 3).mean(axis=0)
+            - image[y + dy : y + dy + _CELL, x + dx : x + dx + _CELL].reshape(-1, 3).mean(axis=0)
+        )
+        for x, y in a["cell_origins"]
+    ]
+    return float(np.mean(diffs, axis=0).max()) if diffs else 0.0
+
+
+def _repeated(
+    g: F32,
+    band: F32,
+    keep: Mask,
+    a: dict[str, Any],
+    areas: list[dict[str, Any]],
+    min_side: float,
+) -> str | None:
+    """Why area ``a`` is repeated print rather than a copy, or None.
+
+    Repeated print recurs: another proposed shift's two-dimensional area overlaps
+    this one (a row of equal letters inside a copied block does not count), or
+    the area is equal at twice or half its shift, or the area before its source
+    equals the source.  A copy is found once.
+    """
+    for o in areas:
+        if o is a or o["cells"] < a["cells"] / 4 or not _two_dimensional(o, min_side):
+            continue
+        if any(
+            _boxes_overlap(a[s], o[t]) > 0.3
+            for s in ("source", "target")
+            for t in ("source", "target")
+        ):
+            return f"an area also repeats at shift {o['shift']}"
+    dx, dy = a["shift"]
+    bx, by, bw, bh = a["source"]
+    margin = [bx - _CELL, by - _CELL, bw + 2 * _CELL, bh + 2 * _CELL]
+    for what, (sx, sy), box in (
+        ("twice the shift", (2 * dx, 2 * dy), margin),
+        ("half the shift", (dx // 2, dy // 2), margin),
+        ("before the source", (dx, dy), [margin[0] - dx, margin[1] - dy, margin[2], margin[3]]),
+    ):
+        if sx * sx + sy * sy < _CELL * _CELL:
+            continue
+        other = _equal_area(g, band, keep, sx, sy, box)
+        if other is not None and other["cells"] >= a["cells"] / 4:
+            return f"also equal at {what}"
+    return None
 
 
 # --- screen recapture ----------------------------------------------------------
@@ -798,34 +770,27 @@ def run(ctx: CheckContext) -> list[Finding]:
             )
         )
     if cfg.copy_move:
-        c = copy_move_noise(ctx) if cfg.copy_move_method == "noise" else copy_move(ctx)
+        c = copy_move(ctx)
         stats["copy_move"] = c
         if c["side_px"] > c["threshold_px"]:
-            what = (
-                "an area, capture noise included,"
-                if c.get("method") == "noise"
-                else "a textured area"
-            )
             out.append(
                 finding(
                     "integrity.copy_move",
                     Severity.FAIL,
-                    f"{what} of {c['side_px']:.0f} px repeats elsewhere in the image "
-                    f"shifted by {c['shift']} (threshold {c['threshold_px']:g} px)",
+                    f"an area of {c['side_px']:.0f} px equals, pixel for pixel, another area "
+                    f"of the image shifted by {c['shift']} (threshold {c['threshold_px']:g} px)",
                     {
                         k: c[k]
                         for k in (
-                            "method",
                             "side_px",
                             "threshold_px",
                             "cells",
-                            "noise_correlation",
+                            "differing_cells",
                             "matches",
                             "shift",
                             "source",
                             "target",
                         )
-                        if k in c
                     },
                     c["region"],
                 )
