@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -100,10 +100,8 @@ class IntegrityConfig(_Strict):
     ela_min_blocks: int = Field(default=10, ge=1)
     copy_move: bool = True
     copy_move_min_shift: int = Field(default=24, ge=4)
-    copy_move_min_matches: int = Field(default=4, ge=2)
-    copy_move_min_side: float = Field(default=0.06, gt=0, le=1)
-    copy_move_method: Literal["print", "noise"] = "print"
-    copy_move_noise_min_side: float = Field(default=0.075, gt=0, le=1)
+    copy_move_min_matches: int = Field(default=8, ge=2)
+    copy_move_min_side: float = Field(default=0.08, gt=0, le=1)
     recapture_max_peak: float = Field(default=15.0, gt=0)
     grey_max_chroma: float = Field(default=2.5, ge=0)
     portrait_max_seam_ratio: float = Field(default=3.0, gt=0)
