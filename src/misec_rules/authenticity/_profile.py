@@ -73,7 +73,17 @@ class VizConfig(_Strict):
         default=22.0, ge=8, description="page scaled so MRZ characters are this high for OCR"
     )
     min_fail_confidence: float = Field(
-        default=80.0, ge=0, le=100, description="tesseract word confidence a fail needs"
+        default=80.0,
+        ge=0,
+        le=100,
+        description="no longer used (a fail now needs two agreeing readings); "
+        "kept so that profiles written for 2026.11.2 still load",
+    )
+    min_confirm_sharpness: float = Field(
+        default=1.0,
+        ge=0,
+        description="page sharpness (quality.measured) below which a difference the "
+        "readings agree on is not trusted: the comparison is left unresolved",
     )
     fail_when: list[str] = Field(
         default_factory=lambda: ["document_number", "birth_date", "expiry_date"],
