@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from misec_rules.sharing.duties import EventError, check_event_file, parse_event
+from misec_rules.sharing.duties._events import _parse_checked, _parse_plain
 
 GOOD = {
     "id": "e1",
@@ -87,3 +88,45 @@ def test_check_event_file_reports_every_bad_line(tmp_path):
     )
     errors = check_event_file(p)
     assert [e.line for e in errors] == [3, 4]
+
+
+_SHAPED = {
+    "case_closed": {"case_id": "c1"},
+    "finding_recorded": {"finding_id": "f1", "category": "identity"},
+    "finding_withdrawn": {"finding_id": "f1"},
+    "duty_delivered": {"duty_id": "duty-1"},
+}
+_TIMES = ["2024-03-01T10:00:00Z", "2024-03-01T10:00:00+02:00", "2024-03-01", "2024-03-01t10", "x"]
+_FIELDS = ["id", "at", "type", "agency", "subject", "case_id", "case_type", "finding_id"]
+field_values = json_values | st.sampled_from(
+    ["", " ", "\t", "asylum", "visa", "parking", "identity", *_TIMES]
+)
+
+
+def _base(kind: str) -> dict[str, object]:
+    if kind == "case_opened":
+        return dict(GOOD)
+    base = {k: v for k, v in GOOD.items() if k not in ("case_id", "case_type")}
+    return {**base, "type": kind, **_SHAPED[kind]}
+
+
+@given(
+    st.sampled_from(["case_opened", *_SHAPED]),
+    st.dictionaries(st.sampled_from([*_FIELDS, "category", "duty_id"]), field_values, max_size=4),
+)
+def test_fast_path_agrees_with_the_field_by_field_check(kind, changes):
+    """The shortcut for well-formed dicts accepts exactly what the full check accepts."""
+    data = {**_base(kind), **changes}
+    try:
+        checked = _parse_checked(data, None)
+    except EventError:
+        checked = None
+    fast = _parse_plain(data)
+    assert fast is None or fast == checked
+
+
+@pytest.mark.parametrize("kind", ["case_opened", *_SHAPED])
+def test_fast_path_takes_well_formed_events(kind):
+    data = _base(kind)
+    assert _parse_plain(data) == _parse_checked(data, None) == parse_event(data)
+    assert _parse_plain(data) is not None

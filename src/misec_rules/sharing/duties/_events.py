@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from misec_rules.errors import MisecError
 
@@ -112,6 +112,49 @@ def _time(value: str, line: int | None) -> datetime:
         raise EventError(f"not an ISO 8601 time `{value}`", line=line, field="at") from None
 
 
+#: Per event type: the field holding ``key``, the one holding ``value``, whether it is required.
+_SHAPES: dict[str, tuple[str, str | None, bool]] = {
+    "case_opened": ("case_id", "case_type", True),
+    "case_closed": ("case_id", "case_type", False),
+    "finding_recorded": ("finding_id", "category", True),
+    "finding_withdrawn": ("finding_id", "category", False),
+    "duty_delivered": ("duty_id", None, False),
+}
+
+
+def _plain(value: Any) -> TypeGuard[str]:
+    return type(value) is str and value != "" and not value.isspace()
+
+
+def _parse_plain(data: dict[str, Any]) -> DutyEvent | None:
+    """A well-formed event as a dict parsed without per-field checks; None to check it fully."""
+    kind = data.get("type")
+    if type(kind) is not str:
+        return None
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        return None
+    key_field, value_field, required = shape
+    eid = data.get("id")
+    at = data.get("at")
+    agency = data.get("agency")
+    subject = data.get("subject")
+    key = data.get(key_field)
+    if not (_plain(eid) and _plain(at) and _plain(agency) and _plain(subject) and _plain(key)):
+        return None
+    value = data.get(value_field) if value_field is not None else None
+    if value is None:
+        if required:
+            return None
+    elif not _plain(value) or (value_field == "case_type" and value not in CASE_TYPES):
+        return None
+    try:
+        when = datetime.fromisoformat(at[:-1] + "+00:00" if at.endswith(("Z", "z")) else at)
+    except ValueError:
+        return None
+    return DutyEvent(eid, when, kind, agency, subject, key, value)
+
+
 def parse_event(data: Any, *, line: int | None = None) -> DutyEvent:
     """Check one event object and return it as a :class:`DutyEvent`.
 
@@ -120,6 +163,15 @@ def parse_event(data: Any, *, line: int | None = None) -> DutyEvent:
     EventError
         A field is missing or malformed (the message names line and field).
     """
+    if type(data) is dict:
+        event = _parse_plain(data)
+        if event is not None:
+            return event
+    return _parse_checked(data, line)
+
+
+def _parse_checked(data: Any, line: int | None) -> DutyEvent:
+    """:func:`parse_event` field by field, naming the first field that is wrong."""
     if not isinstance(data, Mapping):
         raise EventError("an event must be a JSON object", line=line)
     eid = _text(data, "id", line)
