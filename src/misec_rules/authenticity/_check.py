@@ -146,7 +146,9 @@ def check_document(
     -------
     AuthenticityReport
         ``insufficient_quality`` when the quality gate fails; else ``suspicious``
-        when any finding is a fail; else ``unreadable`` when no MRZ was read;
+        when any finding is a fail; else ``insufficient_quality`` when the visual
+        zone could not be compared (``viz.unresolved``: OCR reads a difference on
+        a page too soft to confirm it); else ``unreadable`` when no MRZ was read;
         else ``consistent``.
 
     Raises
@@ -205,6 +207,10 @@ def check_document(
         verdict = Verdict.INSUFFICIENT_QUALITY
     elif any(f.severity is Severity.FAIL for f in findings):
         verdict = Verdict.SUSPICIOUS
+    elif any(f.id == "viz.unresolved" for f in findings):
+        # the visual zone seems to differ but the print is too soft to say so:
+        # not consistent, and not evidence either
+        verdict = Verdict.INSUFFICIENT_QUALITY
     elif found_mrz is None:
         verdict = Verdict.UNREADABLE
     else:

@@ -27,10 +27,12 @@ from difflib import SequenceMatcher
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from misec_rules.authenticity._context import CheckContext, as_date, finding, mrz_value
 from misec_rules.authenticity._model import Finding, Severity
-from misec_rules.authenticity._ocr import Word, ocr_line, ocr_words
+from misec_rules.authenticity._ocr import Word, ocr_words
+from misec_rules.authenticity._quality import measure
 from misec_rules.authenticity._transliterate import skeleton, variants
 from misec_rules.errors import EngineError
 
@@ -241,34 +243,115 @@ def _date_digits(d: date, year_digits: int) -> str:
     return f"{d.day:02d}{d.month:02d}{y}"
 
 
-def _digit_swaps(read: str, mrz: str) -> int:
-    """Digits of ``mrz`` that OCR read as another digit (aligned, OCR folds applied).
+def _as_digits(dates: list[tuple[int, int, int, int, str]]) -> set[str]:
+    """Dates found by :func:`extract_dates` as ``DDMMYY`` or ``DDMMYYYY`` digits."""
+    return {
+        f"{d:02d}{m:02d}" + (f"{y:04d}" if yd == 4 else f"{y % 100:02d}")
+        for d, m, y, yd, _ in dates
+    }
 
-    A dropped or extra character is what OCR noise looks like; a digit standing
-    where another digit should be is what an edited number looks like.
-    """
-    a, b = fold(read), fold(mrz)
-    swaps = 0
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "replace" and i2 - i1 == j2 - j1:
-            swaps += sum(
-                x.isdigit() and y.isdigit() for x, y in zip(a[i1:i2], b[j1:j2], strict=True)
-            )
-    return swaps
+
+def _same_date(h: _DateHit, value: date) -> bool:
+    """Whether a date read in the visual zone is ``value`` (day and month may be
+    swapped, as in a US-style ``MM/DD/YY``)."""
+    want = _date_digits(value, h.year_digits)
+    if h.digits() == want:
+        return True
+    return (h.day, h.month) == (value.month, value.day) and h.digits()[4:] == want[4:]
+
+
+def _closest(lines: list[str], number: str) -> str:
+    """The run of words of ``lines`` closest to ``number`` (alphanumerics only)."""
+    best, best_d = "", len(number) + 1
+    target = fold(number)
+    for ln in lines:
+        words = ln.split()
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + 3) + 1):
+                raw = re.sub(r"[^0-9A-Z]", "", "".join(words[i:j]).upper())
+                d = _lev(fold(raw), target)
+                if raw and d < best_d:
+                    best, best_d = raw, d
+    return best
 
 
 def _hamming(a: str, b: str) -> int:
     return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
 
 
+@dataclass(frozen=True)
+class _View:
+    """The page turned so the MRZ reads left to right, and the way back.
+
+    ``gray`` is the turned page; ``back`` the 2x3 affine matrix from its pixels
+    to the input image's; ``mrz`` the MRZ's box in the turned page (or None).
+    """
+
+    gray: npt.NDArray[np.uint8]
+    back: npt.NDArray[np.float64]
+    mrz: list[int] | None
+    size: tuple[int, int]
+
+    def region(self, box: list[int]) -> list[int]:
+        """A box of the turned page as a box ``[x, y, w, h]`` of the input image."""
+        x, y, w, h = box
+        pts = np.array([[x, y, 1], [x + w, y, 1], [x + w, y + h, 1], [x, y + h, 1]], float)
+        mapped = pts @ self.back.T
+        x0, y0 = np.clip(mapped.min(axis=0), 0, self.size)
+        x1, y1 = np.clip(mapped.max(axis=0), 0, self.size)
+        return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
+
+
+def _view(ctx: CheckContext) -> _View:
+    """The page turned by the MRZ's angle (its polygon runs top-left, top-right,
+    bottom-right, bottom-left in reading order), so that a page photographed
+    sideways, upside down or a little skewed is read upright."""
+    if "viz_view" in ctx.cache:
+        view: _View = ctx.cache["viz_view"]
+        return view
+    gray = ctx.gray
+    size = (ctx.width, ctx.height)
+    ident = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    view = _View(gray, ident, ctx.mrz_box(), size)
+    if ctx.polygon and len(ctx.polygon) == 4:
+        pts = np.asarray(ctx.polygon, dtype=float)
+        dx, dy = pts[1] - pts[0]
+        angle = float(np.degrees(np.arctan2(dy, dx)))
+        if abs(angle) > 0.5:
+            h, w = gray.shape
+            fwd = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+            corners = np.array([[0, 0, 1], [w, 0, 1], [w, h, 1], [0, h, 1]], float) @ fwd.T
+            lo = corners.min(axis=0)
+            nw, nh = np.ceil(corners.max(axis=0) - lo).astype(int)
+            fwd[:, 2] -= lo
+            turned = np.asarray(
+                cv2.warpAffine(
+                    gray, fwd, (int(nw), int(nh)), flags=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE,
+                ),
+                np.uint8,
+            )  # fmt: skip
+            m = np.vstack([fwd, [0.0, 0.0, 1.0]])
+            back = np.linalg.inv(m)[:2]
+            poly = np.hstack([pts, np.ones((4, 1))]) @ fwd.T
+            x0, y0 = np.clip(poly.min(axis=0), 0, [nw, nh])
+            x1, y1 = np.clip(poly.max(axis=0), 0, [nw, nh])
+            box = [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
+            view = _View(turned, back, box, size)
+    ctx.cache["viz_view"] = view
+    return view
+
+
 def read_viz(ctx: CheckContext) -> list[Word]:
-    """OCR the image outside the MRZ band, scaled so MRZ characters would be
-    ``ocr_char_height_px`` high (visual-zone text is a little smaller)."""
+    """OCR the page outside the MRZ band, turned upright by the MRZ's angle and
+    scaled so MRZ characters would be ``ocr_char_height_px`` high (visual-zone
+    text is a little smaller).  Boxes are in the turned page's pixels."""
     if "viz_words" in ctx.cache:
         return list(ctx.cache["viz_words"])
     cfg = ctx.profile.checks.viz
-    gray = ctx.gray
-    box = ctx.mrz_box()
+    view = _view(ctx)
+    gray = view.gray
+    box = view.mrz
     img = gray.copy()
     if box is not None:
         x, y, w, h = box
@@ -294,22 +377,119 @@ def read_viz(ctx: CheckContext) -> list[Word]:
     return words
 
 
-def _reread(ctx: CheckContext, box: list[int]) -> tuple[str, float]:
-    """Read one field again, alone and larger (cap height about 40 px): a second,
-    independent reading that confirms or dismisses a difference."""
-    x, y, w, h = box
-    pad = max(4, h // 3)
-    crop = ctx.gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-    if crop.size == 0:
-        return "", -1.0
-    scale = min(4.0, max(1.0, 48.0 / max(h, 1)))
-    big = np.asarray(
-        cv2.resize(crop, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), np.uint8
-    )
+_REREAD_HEIGHTS = (48.0, 64.0)
+
+
+def _rereads(ctx: CheckContext, boxes: list[list[int]]) -> list[list[str]]:
+    """Read fields again, each alone and enlarged to two sizes: further readings,
+    at other scales and another segmentation than the page's, that confirm or
+    dismiss a difference.
+
+    Returns, per box, one text per size, its lines (a label caught in the crop
+    is a line of its own) separated by newlines.  All the enlarged crops are stacked on one canvas and read in one tesseract
+    run (``--psm 6``; each run costs a model load), then the words are given back
+    to the crop they lie on.
+    """
+    gray = _view(ctx).gray
+    paper = int(np.median(gray))
+    pieces: list[tuple[int, npt.NDArray[np.uint8]]] = []
+    for k, (x, y, w, h) in enumerate(boxes):
+        pad = max(4, h // 3)
+        crop = gray[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+        if crop.size == 0:
+            continue
+        for target in _REREAD_HEIGHTS:
+            scale = min(5.0, max(1.0, target / max(h, 1)))
+            big = cv2.resize(crop, (0, 0), fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+            pieces.append((k, np.asarray(big, np.uint8)))
+    out: list[list[str]] = [[] for _ in boxes]
+    if not pieces:
+        return out
+    gap = 40
+    width = max(p.shape[1] for _, p in pieces) + 2 * gap
+    height = sum(p.shape[0] + gap for _, p in pieces) + gap
+    canvas = np.full((height, width), paper, np.uint8)
+    slots: list[tuple[int, int, int]] = []  # (box index, top, bottom)
+    top = gap
+    for k, p in pieces:
+        canvas[top : top + p.shape[0], gap : gap + p.shape[1]] = p
+        slots.append((k, top, top + p.shape[0]))
+        top += p.shape[0] + gap
     try:
-        return ocr_line(big, languages=ctx.profile.checks.viz.languages)
+        words = ocr_words(canvas, languages=ctx.profile.checks.viz.languages, psm=6)
     except EngineError:
-        return "", -1.0
+        return out
+    for k, y0, y1 in slots:
+        inside = [w for w in words if y0 <= w.box[1] + w.box[3] / 2 < y1]
+        out[k].append("\n".join(ln.text for ln in _group_lines(inside)))
+    return out
+
+
+def _aligned(read: str, mrz: str) -> list[str]:
+    """For each character of ``mrz``, the character of ``read`` aligned with it
+    (``""`` where OCR dropped it), by an edit-distance alignment in which
+    OCR-confusable characters (:func:`fold`) count as equal."""
+    a = re.sub(r"[^0-9A-Z]", "", read.upper())
+    b = mrz.upper()
+    fa, fb = a.translate(_FOLD), b.translate(_FOLD)
+    n, m = len(fa), len(fb)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = i
+    for j in range(m + 1):
+        cost[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i][j] = min(
+                cost[i - 1][j - 1] + (fa[i - 1] != fb[j - 1]),
+                cost[i - 1][j] + 1,
+                cost[i][j - 1] + 1,
+            )
+    out = [""] * m
+    i, j = n, m
+    while i > 0 and j > 0:
+        if cost[i][j] == cost[i - 1][j - 1] + (fa[i - 1] != fb[j - 1]):
+            out[j - 1] = a[i - 1]
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i][j - 1] + 1:
+            j -= 1
+        else:
+            i -= 1
+    return out
+
+
+def substitutions(read: str, mrz: str) -> set[tuple[int, str]]:
+    """Digits of ``mrz`` that ``read`` shows as another digit: ``(position, digit)``.
+
+    OCR confusions (O for 0, S for 5, ...) are folded first; a dropped or added
+    character is what OCR noise looks like, a digit standing where another digit
+    should be is what an edited number looks like.
+
+    >>> sorted(substitutions("L70TJJLVS", "L78TJJLVS"))
+    [(2, '0')]
+    >>> substitutions("L7OTJJLVS", "L70TJJLVS")
+    set()
+    """
+    out = set()
+    for k, (r, c) in enumerate(zip(_aligned(read, mrz), mrz.upper(), strict=True)):
+        d = r.translate(_FOLD)
+        if c.isdigit() and d.isdigit() and d != c:
+            out.add((k, d))
+    return out
+
+
+def _confirmed(readings: list[str], mrz: str) -> list[tuple[int, str]]:
+    """The substitutions at least two readings show and none contradicts (no
+    reading shows the MRZ's own character at that position)."""
+    subs = [substitutions(r, mrz) for r in readings if r]
+    aligned = [_aligned(r, mrz) for r in readings if r]
+    out = []
+    for pos, digit in sorted(set().union(*subs)) if subs else []:
+        votes = sum((pos, digit) in s for s in subs)
+        contra = any(al[pos].translate(_FOLD) == mrz[pos].translate(_FOLD) for al in aligned)
+        if votes >= 2 and not contra:
+            out.append((pos, digit))
+    return out
 
 
 def _best_number(lines: list[_Line], number: str) -> tuple[int, str, list[int], float] | None:
@@ -373,70 +553,33 @@ def run(ctx: CheckContext) -> list[Finding]:
             )
         ]
     lines = _group_lines(words)
+    view = _view(ctx)
     out: list[Finding] = []
     matched: list[str] = []
     not_found: list[str] = []
 
-    def sev(field: str, conf: float) -> Severity:
-        ok = field in cfg.fail_when and conf >= cfg.min_fail_confidence
-        return Severity.FAIL if ok else Severity.WARNING
-
-    # document number
+    # document number and dates: the page's closest candidates first, then one
+    # more reading of every near miss (one tesseract run for all of them)
     number = str(mrz_value(ctx.mrz, "document_number") or "")
+    number_near: tuple[int, str, list[int], float] | None = None
     if len(number) >= 5:
         best = _best_number(lines, number)
         limit = max(2, len(number) // 3)
         if best is not None and best[0] == 0:
             matched.append("document_number")
         elif best is not None and 0 < best[0] <= limit:
-            swaps = _digit_swaps(best[1], number)
-            severity = sev("document_number", best[3]) if swaps else Severity.WARNING
-            text, conf2 = _reread(ctx, best[2])
-            again = re.sub(r"[^0-9A-Z]", "", text.upper())
-            confirmed = (
-                bool(again) and conf2 >= cfg.min_fail_confidence and _digit_swaps(again, number) > 0
-            )
-            if again and _lev(fold(again), fold(number)) == 0:
-                severity = Severity.INFO  # the second reading agrees with the MRZ
-            elif confirmed and "document_number" in cfg.fail_when:
-                severity = Severity.FAIL
-            out.append(
-                finding(
-                    "viz.document_number.mismatch",
-                    severity,
-                    f"visual-zone document number `{best[1]}` differs from the MRZ's `{number}`",
-                    {
-                        "mrz": number,
-                        "viz": best[1],
-                        "edit_distance": best[0],
-                        "digits_changed": swaps,
-                        "second_reading": again,
-                        "ocr_confidence": best[3],
-                        "threshold": 0,
-                    },
-                    best[2],
-                )
-            )
+            number_near = best
         else:
             not_found.append("document_number")
 
-    # dates
     hits = _date_hits(lines)
     birth = as_date(mrz_value(ctx.mrz, "birth_date"))
     expiry = as_date(mrz_value(ctx.mrz, "expiry_date"))
+    date_near: list[tuple[str, date, int, _DateHit]] = []
     for field, value, other in (("birth_date", birth, expiry), ("expiry_date", expiry, birth)):
         if value is None:
             continue
-        exact = [
-            h
-            for h in hits
-            if h.digits() == _date_digits(value, h.year_digits)
-            or (
-                (h.day, h.month) == (value.month, value.day)
-                and h.digits()[4:] == _date_digits(value, h.year_digits)[4:]
-            )
-        ]
-        if exact:
+        if any(_same_date(h, value) for h in hits):
             matched.append(field)
             continue
         near = []
@@ -457,38 +600,102 @@ def run(ctx: CheckContext) -> list[Finding]:
             near.append((dist, h))
         if near:
             dist, h = min(near, key=lambda t: t[0])
-            again, conf2 = _reread(ctx, h.box)
-            dates_again = extract_dates(again) if conf2 >= cfg.min_fail_confidence else []
-            severity = sev(field, h.conf)
-            if any(
-                f"{d:02d}{m:02d}" + (f"{y:04d}" if yd == 4 else f"{y % 100:02d}")
-                == _date_digits(value, yd)
-                for d, m, y, yd, _ in dates_again
-            ):
-                severity = Severity.INFO  # the second reading agrees with the MRZ
-            elif field in cfg.fail_when and any(
-                (d, m, y) == (h.day, h.month, h.year) for d, m, y, _, _ in dates_again
-            ):
-                severity = Severity.FAIL  # two readings agree on the difference
-            out.append(
-                finding(
-                    f"viz.{field}.mismatch",
-                    severity,
-                    f"visual-zone {field.replace('_', ' ')} `{h.text}` differs from the MRZ's "
-                    f"`{value.isoformat()}`",
-                    {
-                        "mrz": value.isoformat(),
-                        "viz": h.text,
-                        "differing_digits": dist,
-                        "second_reading": again,
-                        "ocr_confidence": h.conf,
-                        "threshold": 0,
-                    },
-                    h.box,
-                )
-            )
+            date_near.append((field, value, dist, h))
         else:
             not_found.append(field)
+
+    # a difference is only confirmed on a page sharp enough to tell a changed
+    # digit from a blurred one (blur makes OCR misread 8 as 6 in every reading)
+    sharpness = float(measure(ctx)["sharpness"])
+    sharp = sharpness >= cfg.min_confirm_sharpness
+    unresolved: list[str] = []
+    boxes = ([number_near[2]] if number_near else []) + [h.box for _, _, _, h in date_near]
+    again_all = _rereads(ctx, boxes) if boxes else []
+
+    if number_near is not None:
+        best = number_near
+        again = [_closest(t.splitlines(), number) for t in again_all[0]]
+        readings = [best[1], *again]
+        confirmed = _confirmed(readings, number)
+        if any(a and fold(a) == fold(number) for a in again):
+            severity = Severity.INFO  # a closer reading agrees with the MRZ
+        elif not sharp and any(substitutions(r, number) for r in readings):
+            severity = Severity.WARNING
+            unresolved.append("document_number")
+        elif confirmed and "document_number" in cfg.fail_when:
+            severity = Severity.FAIL
+        else:
+            severity = Severity.WARNING
+        out.append(
+            finding(
+                "viz.document_number.mismatch",
+                severity,
+                f"visual-zone document number `{best[1]}` differs from the MRZ's `{number}`",
+                {
+                    "mrz": number,
+                    "viz": best[1],
+                    "edit_distance": best[0],
+                    "readings": readings,
+                    "digits_differing_in_two_readings": [
+                        {"position": p, "mrz": number[p], "viz": d} for p, d in confirmed
+                    ],
+                    "readings_needed": 2,
+                    "ocr_confidence": best[3],
+                },
+                view.region(best[2]),
+            )
+        )
+
+    for k, (field, value, dist, h) in enumerate(date_near):
+        texts = again_all[k + (1 if number_near else 0)]
+        found_again = [
+            set().union(*(_as_digits(extract_dates(ln)) for ln in t.splitlines())) for t in texts
+        ]
+        mrz_date = any(_date_digits(value, yd) in found for found in found_again for yd in (2, 4))
+        votes = 1 + sum(h.digits() in found for found in found_again)
+        if mrz_date:
+            severity = Severity.INFO  # a closer reading agrees with the MRZ
+        elif not sharp:
+            severity = Severity.WARNING
+            unresolved.append(field)
+        elif votes >= 2 and field in cfg.fail_when:
+            severity = Severity.FAIL  # two readings agree on the difference
+        else:
+            severity = Severity.WARNING
+        out.append(
+            finding(
+                f"viz.{field}.mismatch",
+                severity,
+                f"visual-zone {field.replace('_', ' ')} `{h.text}` differs from the MRZ's "
+                f"`{value.isoformat()}`",
+                {
+                    "mrz": value.isoformat(),
+                    "viz": h.text,
+                    "differing_digits": dist,
+                    "readings": [h.text, *texts],
+                    "readings_showing_the_difference": votes,
+                    "readings_needed": 2,
+                    "ocr_confidence": h.conf,
+                },
+                view.region(h.box),
+            )
+        )
+
+    if unresolved:
+        out.append(
+            finding(
+                "viz.unresolved",
+                Severity.WARNING,
+                f"visual zone could not be compared with the MRZ on {', '.join(unresolved)}: "
+                f"OCR reads a difference, but the print is too soft (sharpness {sharpness:.2f}, "
+                f"minimum {cfg.min_confirm_sharpness:g}) to tell a changed digit from blur",
+                {
+                    "fields": unresolved,
+                    "sharpness": round(sharpness, 3),
+                    "threshold": cfg.min_confirm_sharpness,
+                },
+            )
+        )
 
     # names
     for field in ("surname", "given_names"):
@@ -511,7 +718,7 @@ def run(ctx: CheckContext) -> list[Finding]:
                         "similarity": round(nb[0], 3),
                         "threshold": cfg.min_name_similarity,
                     },
-                    nb[2],
+                    view.region(nb[2]),
                 )
             )
         else:
@@ -534,7 +741,7 @@ def run(ctx: CheckContext) -> list[Finding]:
                     Severity.WARNING,
                     f"visual zone shows sex `{contra[0].text}` where the MRZ has `{sex}`",
                     {"mrz": sex, "viz": contra[0].text, "ocr_confidence": contra[0].conf},
-                    list(contra[0].box),
+                    view.region(list(contra[0].box)),
                 )
             )
         else:
