@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -292,7 +293,7 @@ class PairEngine:
             return
         state, message = result
         while message:
-            for name, content in json.loads(message).items():
+            for name, content in _loads(message).items():
                 try:
                     self._actions[name](content)
                 except BaseException as exc:  # durable would swallow it: keep it
@@ -303,6 +304,25 @@ class PairEngine:
             message = _dr_c.complete_and_start_action(handle, state_handle)
 
     # -- sessions ------------------------------------------------------------------
+
+    def _run(
+        self, what: str, fn: Callable[[int, str], tuple[int, int]], payload: str, event_id: str
+    ) -> None:
+        """:meth:`_call` of ``self._drive(fn, payload)``, without a closure per call."""
+        self._error = None
+        try:
+            self._drive(fn, payload)
+        except _dr_engine.MessageObservedException:
+            pass  # the same fact again: nothing new
+        except _dr_engine.MessageNotHandledException as exc:  # pragma: no cover - catch-all
+            raise DutyError(f"event `{event_id}`: no rule accepted the {what}") from exc
+        except DutyError:
+            raise
+        except Exception as exc:
+            raise DutyError(f"event `{event_id}`: rule engine failed on {what}: {exc}") from exc
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise DutyError(f"event `{event_id}`: action failed: {err}") from err
 
     def _call(self, what: str, fn: Callable[[], Any], event_id: str) -> None:
         self._error = None
@@ -439,16 +459,16 @@ class PairEngine:
                         return []
                     facts.append(text)
                     batch = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
-                    self._only = json.loads(text)
+                    self._only = _loads(text)
                     try:
-                        self._call("fact", lambda: self._drive(_dr_c.assert_facts, batch), event_id)
+                        self._run("fact", _dr_c.assert_facts, batch, event_id)
                     finally:
                         self._only = None
                     pairs, self._pairs = self._pairs, []
                     return pairs
             self._current = sess
             payload = _with_sid(text, subject)
-            self._call("fact", lambda: self._drive(_dr_c.assert_fact, payload), event_id)
+            self._run("fact", _dr_c.assert_fact, payload, event_id)
             pairs, self._pairs = self._pairs, []
             return pairs
 
@@ -458,7 +478,7 @@ class PairEngine:
             sess = self._session(subject, event_id)
             self._current = sess
             payload = _with_sid(fact if isinstance(fact, str) else fact_json(fact), subject)
-            self._call("retraction", lambda: self._drive(_dr_c.retract_fact, payload), event_id)
+            self._run("retraction", _dr_c.retract_fact, payload, event_id)
             self._pairs = []
 
     def facts(self, subject: str) -> list[dict[str, Any]]:
@@ -490,6 +510,14 @@ class PairEngine:
         with self._lock:
             while self._sessions:
                 self._evict("close")
+
+
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for the engine's own compact JSON, straight to the C scanner."""
+    return _scan(text, 0)[0]
 
 
 def fact_json(fact: Mapping[str, Any]) -> str:

@@ -974,7 +974,8 @@ class DutyMonitor:
     ) -> list[Any] | None:
         f_at = datetime.fromisoformat(f["at"])
         k_at = datetime.fromisoformat(k["at"])
-        later = max(f_at, k_at)
+        # the later time, and its text: a fact's `at` is its time's isoformat()
+        later, later_text = (k_at, k["at"]) if k_at > f_at else (f_at, f["at"])
         purpose = PURPOSE_OF_CASE[k["v"]]
         hit, decision = self._decide(f["agency"], k["agency"], f["v"], purpose, later.date())
         allows, due_within, dec_id = hit
@@ -986,7 +987,8 @@ class DutyMonitor:
         duty_id = "duty-" + hashlib.sha256(f"{f['eid']}\n{k['eid']}".encode()).hexdigest()[:24]
         if duty_id in state.duties:
             return None  # raised before: never twice
-        first, second = sorted(((f_at, f["eid"]), (k_at, k["eid"])))
+        f_eid, k_eid = f["eid"], k["eid"]
+        because = (k_eid, f_eid) if (k_at, k_eid) < (f_at, f_eid) else (f_eid, k_eid)
         due = add_duration(later, due_within).isoformat() if due_within else None
         row = [
             duty_id,
@@ -998,8 +1000,8 @@ class DutyMonitor:
             f["v"],
             purpose,
             due,
-            (first[1], second[1]),
-            later.isoformat(),
+            because,
+            later_text,
         ]
         state.duties[duty_id] = row
         self._new_duties[duty_id] = row
