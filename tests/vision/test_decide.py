@@ -9,6 +9,7 @@ import numpy as np
 from misec_rules.mrz import FORMATS, generate_mrz, repair_mrz
 from misec_rules.vision import _ocrb
 from misec_rules.vision._read import (
+    _align,
     _constrain,
     _flag_blind,
     _merged_number_prior,
@@ -148,3 +149,26 @@ def test_prior_weighs_against_an_unsure_filler_for_sex_and_inside_names() -> Non
     cands[sex] = [("<", 0.95), ("F", 0.05)]
     kept, _ = _merged_number_prior(line2, cands, FORMATS["MRVB"], 1)
     assert kept == line2
+
+
+def _confident(text: str) -> _ocrb.LineRead:
+    probs = np.full((len(text), len(_ocrb.ALPHABET)), 0.002, dtype=np.float32)
+    for j, c in enumerate(text):
+        probs[j, _ocrb.ALPHABET.index(c)] = 0.9
+    return _ocrb.decode(probs, 10.0)
+
+
+def test_tesseract_text_shifted_by_a_speck_is_put_back_on_its_cells() -> None:
+    read = _confident("MUNOZ<<INIGO<RAMON<<<<<<<<<<<<")
+    # Tesseract took a speck before the line for an `S`; its text was then
+    # fitted to 30 characters by dropping a filler
+    placed = _align("SMUNOZ<<INIGO<RAMON<<<<<<<<<<<", read)
+    assert len(placed) == 30
+    assert "".join(c or "" for c in placed[:18]) == "MUNOZ<<INIGO<RAMON"
+    assert "S" not in placed
+
+
+def test_aligned_text_keeps_a_disagreement_in_place() -> None:
+    read = _confident("MUNOZ<<INIGO<RAMON<<<<<<<<<<<<")
+    placed = _align("MUNOZ<<IMIGO<RAMON<<<<<<<<<<<<", read)
+    assert "".join(c or "_" for c in placed) == "MUNOZ<<IMIGO<RAMON<<<<<<<<<<<<"

@@ -598,10 +598,64 @@ def _ocr_tesseract(o: _Oriented) -> tuple[list[str], list[list[float]]]:
     return texts, confs
 
 
+# Aligning Tesseract's text with the cells: the cost of leaving a character of
+# either out, against up to 1 gained per agreeing character.
+_ALIGN_GAP = 0.6
+
+
+def _align(tess: str, ocrb: _ocrb.LineRead) -> list[str | None]:
+    """Tesseract's characters placed on the ocrb cells they most likely are (None: none).
+
+    Tesseract reads a line as free text: it may take a speck before the first
+    character for one more, or merge two, and its text is then fitted to the
+    line's length at a filler run, so its characters can sit one place off
+    the cells for part of a line.  A global alignment (Needleman-Wunsch)
+    scores a character against a cell by the recogniser's probability of it
+    there (1 when it is the cell's best), and a skipped character or cell by
+    ``-_ALIGN_GAP``: a stretch shifted by one is re-placed when it agrees
+    better than the two gaps cost.
+    """
+    n, m = len(ocrb.text), len(tess)
+    idx = [_ocrb.ALPHABET.find(c) for c in tess]
+    pair = np.zeros((m, n), dtype=np.float64)
+    for i, k in enumerate(idx):
+        if k >= 0:
+            pair[i] = ocrb.probs[:n, k]
+        for j in range(n):
+            if tess[i] == ocrb.text[j]:
+                pair[i, j] = 1.0
+    score = np.zeros((m + 1, n + 1), dtype=np.float64)
+    score[:, 0] = -_ALIGN_GAP * np.arange(m + 1)
+    score[0, :] = -_ALIGN_GAP * np.arange(n + 1)
+    move = np.zeros((m + 1, n + 1), dtype=np.int8)  # 0 pair, 1 skip tess, 2 skip cell
+    move[1:, 0], move[0, 1:] = 1, 2
+    for i in range(1, m + 1):
+        for j in range(1, n + 1):
+            options = (
+                score[i - 1, j - 1] + pair[i - 1, j - 1],
+                score[i - 1, j] - _ALIGN_GAP,
+                score[i, j - 1] - _ALIGN_GAP,
+            )
+            k = int(np.argmax(options))
+            score[i, j], move[i, j] = options[k], k
+    out: list[str | None] = [None] * n
+    i, j = m, n
+    while i > 0 or j > 0:
+        k = move[i, j]
+        if k == 0:
+            out[j - 1] = tess[i - 1]
+            i, j = i - 1, j - 1
+        elif k == 1:
+            i -= 1
+        else:
+            j -= 1
+    return out
+
+
 def _merge(
-    ocrb: _ocrb.LineRead, tess: str
+    ocrb: _ocrb.LineRead, tess: str | list[str | None]
 ) -> tuple[str, list[tuple[str, float]] | None, list[list[tuple[str, float]]]]:
-    """Combine an ocrb read with a Tesseract read of the same line."""
+    """Combine an ocrb read with a Tesseract read of the same line (aligned to its cells)."""
     chars = list(ocrb.text)
     cands: list[list[tuple[str, float]]] = []
     for i, c_list in enumerate(ocrb.candidates):
@@ -862,7 +916,7 @@ def _auto_second(
         except EngineError:
             tess = r.text
         asked = True
-        text, _, cl = _merge(r, tess)
+        text, _, cl = _merge(r, _align(tess, r))
         text, cl = _merged_number_prior(text, cl, fmt, len(texts))
         texts.append(text)
         cands.append(cl)
