@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from misec_rules.sharing.duties import DutyMonitor, EventError, SharingDuty
 from misec_rules.sharing.duties import _monitor as monitor_module
-from misec_rules.sharing.duties._durable import PairEngine, fact_json
+from misec_rules.sharing.duties._durable import PairEngine, fact_json, json_str
 from misec_rules.sharing.duties._monitor import _date_bounds, _fact_text, _SeenIds
 
 from .conftest import DEFAULT_TABLE, FakeRegistry
@@ -320,3 +320,9 @@ def test_monitor_grows_its_seen_filter_and_still_skips_repeats(
         assert m.stats["skipped"] == 300
         assert _state(m.duties()) == done
     assert len(done) == 150
+
+
+@given(st.text())
+def test_json_str_is_the_encoder_for_any_text(text):
+    assert json_str(text) == json.dumps(text, ensure_ascii=False)
+    assert json.loads(json_str(text)) == text

@@ -531,11 +531,12 @@ def _with_sid(text: str, subject: str) -> str:
     return f'{text[:-1]},"sid":{sid}}}' if text != "{}" else f'{{"sid":{sid}}}'
 
 
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@+/ ")
-
-
 def json_str(text: str) -> str:
-    """``json.dumps(text, ensure_ascii=False)``, without the encoder for plain ids."""
-    if _PLAIN.issuperset(text):
+    """``json.dumps(text, ensure_ascii=False)``, without the encoder for plain text.
+
+    With ``ensure_ascii=False`` the encoder escapes only ``"``, ``\\`` and
+    control characters; printable text without the two is quoted as it is.
+    """
+    if text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
     return json.dumps(text, ensure_ascii=False)

@@ -140,7 +140,12 @@ def _parse_plain(data: dict[str, Any]) -> DutyEvent | None:
     agency = data.get("agency")
     subject = data.get("subject")
     key = data.get(key_field)
-    if not (_plain(eid) and _plain(at) and _plain(agency) and _plain(subject) and _plain(key)):
+    # all plain strings (checked inline: this runs for every event)
+    if not (type(eid) is type(at) is type(agency) is type(subject) is type(key) is str):
+        return None
+    if not (eid and at and agency and subject and key) or (
+        eid.isspace() or at.isspace() or agency.isspace() or subject.isspace() or key.isspace()
+    ):
         return None
     value = data.get(value_field) if value_field is not None else None
     if value is None:
