@@ -540,9 +540,25 @@ def _flag_blind(mrz: MRZ, cands: Candidates) -> MRZ:
     ----------
     ICAO Doc 9303 part 3 s4.9 (check digit weights and values).
     """
+    found = _blind_spots(mrz, cands)
+    if not found:
+        return mrz
+    warning = MRZWarning(
+        code="repair_unconfirmed",
+        message="a check digit passes but cannot tell apart look-alikes of equal check "
+        "value for the "
+        + "; ".join(found[:3])
+        + (" and more" if len(found) > 3 else "")
+        + "; confirm against the visual zone",
+    )
+    return mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
+
+
+def _blind_spots(mrz: MRZ, cands: Candidates) -> list[str]:
+    """The protected positions :func:`_flag_blind` warns about, described."""
     fmt = FORMATS.get(mrz.format)
     if fmt is None or not mrz.valid:
-        return mrz
+        return []
     found: list[str] = []
     repaired = {(r.line - 1, r.column - 1) for r in mrz.repairs}
     for f in fmt.fields:
@@ -575,17 +591,29 @@ def _flag_blind(mrz: MRZ, cands: Candidates) -> MRZ:
                         f"(`{read}` or `{alt}`)"
                     )
                     break
-    if not found:
-        return mrz
-    warning = MRZWarning(
-        code="repair_unconfirmed",
-        message="a check digit passes but cannot tell apart look-alikes of equal check "
-        "value for the "
-        + "; ".join(found[:3])
-        + (" and more" if len(found) > 3 else "")
-        + "; confirm against the visual zone",
-    )
-    return mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
+    return found
+
+
+def _erasures(mrz: MRZ, cands: Candidates) -> int:
+    """Signs that glare or fading erased characters of a valid reading.
+
+    Fillers a name cannot hold, an unspecified sex (`<`), and protected
+    characters whose check-digit twin is as plausible: each is what a
+    washed-out character reads as.
+    """
+    fmt = FORMATS.get(mrz.format)
+    if fmt is None:
+        return 0
+    count = len(_blind_spots(mrz, cands))
+    for f in fmt.fields:
+        if f.line >= len(mrz.lines):
+            continue
+        text = mrz.lines[f.line][f.start : f.end]
+        if f.kind == "name":
+            count += len(_irregular_fillers(text))
+        elif f.kind == "sex" and text == "<":
+            count += 1
+    return count
 
 
 def _ocr_tesseract(o: _Oriented) -> tuple[list[str], list[list[float]]]:
@@ -808,6 +836,13 @@ def read_mrz(
             if again is not None:
                 mrz, texts, confs, cand = again
                 used = f"{used}+{_SECOND_LOOK_TAG}"
+        if engine in ("ocrb", "auto") and mrz.valid and cand is not None:
+            signs = _erasures(mrz, cand)
+            if signs:
+                fused = st.run("orient_ocr", partial(_fused_look, o, signs, reference_date))
+                if fused is not None:
+                    mrz, texts, confs, cand = fused
+                    used = f"{used}+{_FUSED_TAG}"
         if engine in ("ocrb", "auto"):
             mrz = _flag_uncertain_names(mrz, confs)
             if cand is not None:
@@ -817,6 +852,42 @@ def read_mrz(
 
 
 _SECOND_LOOK_TAG = "second_look"
+_FUSED_TAG = "local_ink"
+
+
+def _fused_look(
+    o: _Oriented, signs: int, reference_date: date | None
+) -> tuple[MRZ, list[str], list[list[float]], Candidates] | None:
+    """A valid reading with signs of erased characters, read again with locally scaled ink.
+
+    Glare washes characters out next to dark ones; scaled by the ink's
+    strength within a few characters they come back.  Two readings are
+    tried: each cell's probabilities averaged over the plain and the local
+    read (a character both agree on stays; one only the local read sees can
+    win where the plain read was unsure), and the local read alone.  The one
+    with the fewest such signs (see :func:`_erasures`) is taken when it
+    passes its check digits with fewer signs than the first reading.
+    """
+    model = _ocrb.load_model()
+    local = [_ocrb.read_line(s, o.n, model=model, variant="local") for s in o.strips]
+    fused = [
+        _ocrb.decode(((r.probs + lr.probs) / 2).astype(np.float32), r.pitch)
+        for r, lr in zip(o.reads, local, strict=True)
+    ]
+    best: tuple[int, MRZ, list[str], list[list[float]], Candidates] | None = None
+    for reads in (_constrain(fused, o.n), _constrain(local, o.n)):
+        texts = [r.text for r in reads]
+        cands = [r.candidates for r in reads]
+        try:
+            mrz = _repair(texts, cands, reference_date)
+        except MRZError:
+            continue
+        left = _erasures(mrz, cands)
+        if mrz.valid and left < signs and (best is None or left < best[0]):
+            best = (left, mrz, texts, [r.confidences for r in reads], cands)
+    if best is None:
+        return None
+    return best[1], best[2], best[3], best[4]
 
 
 def _second_look(
