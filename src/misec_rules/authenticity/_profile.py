@@ -35,6 +35,12 @@ class CheckDigitsConfig(_Strict):
     deviations_file: str | None = Field(
         default=None, description="CSV of issuers known to print a wrong check digit"
     )
+    unreliable_read_failures: int = Field(
+        default=3,
+        ge=1,
+        description="failing field check digits (composite not counted) at which an MRZ "
+        "read from pixels is taken as misread rather than edited",
+    )
 
 
 class DatesConfig(_Strict):
