@@ -235,3 +235,31 @@ def test_generated_samples_carry_no_specimen_values() -> None:
     for r in records:
         mrz = parse_mrz(r.mrz, reference_date=REF)
         assert _specimen.run(ctx_for(mrz)) == [], r.file
+
+
+def _bump(line: str, col: int) -> str:
+    return line[:col] + str((int(line[col]) + 1) % 10) + line[col + 1 :]
+
+
+def test_many_failing_checks_of_a_read_mrz_are_a_misread_not_an_edit() -> None:
+    lines = list(make_mrz().lines)
+    # TD3 line 2: document number digit at 9, birth digit at 19, expiry digit at 27
+    broken = _bump(_bump(_bump(lines[1], 9), 19), 27)
+    mrz = parse_mrz([lines[0], broken], reference_date=REF)
+    sure = [[0.99] * 44, [0.99] * 44]
+    found = {f.id: f for f in _check_digits.run(ctx_for(mrz, mrz_confidences=sure))}
+    assert found["mrz.unreliable"].evidence["failing"] == [
+        "document_number",
+        "birth_date",
+        "expiry_date",
+    ]
+    assert found["mrz.check_digit.birth_date"].severity is Severity.WARNING
+    # an MRZ handed over as text was not misread: each failure is a fail
+    given = {f.id: f for f in _check_digits.run(ctx_for(mrz))}
+    assert "mrz.unreliable" not in given
+    assert given["mrz.check_digit.birth_date"].severity is Severity.FAIL
+    # one broken field, read from pixels, is still a fail
+    one = parse_mrz([lines[0], _bump(lines[1], 19)], reference_date=REF)
+    single = {f.id: f for f in _check_digits.run(ctx_for(one, mrz_confidences=sure))}
+    assert "mrz.unreliable" not in single
+    assert single["mrz.check_digit.birth_date"].severity is Severity.FAIL

@@ -33,6 +33,9 @@ __all__ = ["check_document"]
 
 ImageInput = str | Path | bytes | npt.NDArray[np.uint8]
 
+# findings that say a difference was seen but the image cannot settle it
+_UNRESOLVED = frozenset({"viz.unresolved", "mrz.unreliable"})
+
 # family name -> (runs without an MRZ?, function)
 _FAMILIES: dict[str, tuple[bool, Callable[[CheckContext], list[Finding]]]] = {
     "quality": (True, _quality.run),
@@ -146,10 +149,11 @@ def check_document(
     -------
     AuthenticityReport
         ``insufficient_quality`` when the quality gate fails; else ``suspicious``
-        when any finding is a fail; else ``insufficient_quality`` when the visual
-        zone could not be compared (``viz.unresolved``: OCR reads a difference on
-        a page too soft to confirm it); else ``unreadable`` when no MRZ was read;
-        else ``consistent``.
+        when any finding is a fail; else ``insufficient_quality`` when a
+        difference could not be settled (``viz.unresolved``: OCR reads a visual
+        zone difference on a page too soft to confirm it; ``mrz.unreliable``: the
+        MRZ read fails many check digits at once); else ``unreadable`` when no
+        MRZ was read; else ``consistent``.
 
     Raises
     ------
@@ -207,9 +211,10 @@ def check_document(
         verdict = Verdict.INSUFFICIENT_QUALITY
     elif any(f.severity is Severity.FAIL for f in findings):
         verdict = Verdict.SUSPICIOUS
-    elif any(f.id == "viz.unresolved" for f in findings):
-        # the visual zone seems to differ but the print is too soft to say so:
-        # not consistent, and not evidence either
+    elif any(f.id in _UNRESOLVED for f in findings):
+        # a difference seen where the print is too poor to say so (the visual
+        # zone on a soft page, an MRZ misread in many places): not consistent,
+        # and not evidence either
         verdict = Verdict.INSUFFICIENT_QUALITY
     elif found_mrz is None:
         verdict = Verdict.UNREADABLE

@@ -162,7 +162,11 @@ def run(ctx: CheckContext) -> list[Finding]:
     """Report each MRZ check digit that does not match its data.
 
     A failed digit is a ``fail``, or a ``warning`` when the issuer is listed in the
-    deviations file for that field.
+    deviations file for that field, when the reader was unsure of a character of
+    the field, or when an MRZ read from pixels fails ``unreliable_read_failures``
+    field checks at once (then ``mrz.unreliable`` says so, and the verdict is
+    ``insufficient_quality``: an edit breaks one field's check and the composite,
+    a misread print breaks many).
     """
     mrz = ctx.mrz
     checks = mrz_value(mrz, "checks") or {}
@@ -175,6 +179,24 @@ def run(ctx: CheckContext) -> list[Finding]:
     deviations = load_deviations(ctx.profile.checks.check_digits.deviations_file)
     region = ctx.mrz_box()
     out: list[Finding] = []
+    failing = [
+        f
+        for f in FIELDS
+        if f != "composite" and isinstance(checks, dict) and checks.get(f) is False
+    ]
+    limit = ctx.profile.checks.check_digits.unreliable_read_failures
+    misread = ctx.mrz_confidences is not None and len(failing) >= limit
+    if misread:
+        out.append(
+            finding(
+                "mrz.unreliable",
+                Severity.WARNING,
+                f"the MRZ as read fails {len(failing)} field check digits at once: more likely "
+                "a misreading of the print than an edit; a better image is needed",
+                {"failing": failing, "threshold": limit},
+                region,
+            )
+        )
     for field in FIELDS:
         ok = checks.get(field) if isinstance(checks, dict) else None
         if ok is not False:
@@ -191,7 +213,18 @@ def run(ctx: CheckContext) -> list[Finding]:
             if spec is not None
             else []
         )
-        if unsure and not known:
+        if misread and not known:
+            out.append(
+                finding(
+                    f"mrz.check_digit.{field}",
+                    Severity.WARNING,
+                    f"MRZ {label} check digit does not match its data, as one of "
+                    f"{len(failing)} failing checks of a likely misread",
+                    evidence,
+                    region,
+                )
+            )
+        elif unsure and not known:
             evidence["uncertain_characters"] = len(unsure)
             evidence["lowest_confidence"] = round(min(unsure), 3)
             out.append(
