@@ -154,9 +154,14 @@ _NOISE_EQUAL, _NOISE_DIFFERENT = 0.7, 0.9
 # the copied area: at least this many cells, at most this share of differing cells
 # inside it, no longer than this many times its width
 _MIN_CELLS = 12
+# equal noise alone is weak evidence (smooth shading agrees too): this many of the
+# area's equal cells must hold print or texture (our copies: 12-105)
+_MIN_STRUCTURED_CELLS = 8
 _MIN_EQUAL_SHARE = 0.8
 _MAX_ELONGATION = 4.0
-_MIN_SIDE_PX = 48
+_MIN_SIDE_PX = 64
+_FULL_RESOLUTION_PIXELS = 4_000_000
+_MAX_COMPARE_PIXELS = 1_000_000
 # a copy keeps its colour: the equal cells' mean blue, green and red agree within this
 _MAX_COLOUR_DIFFERENCE = 6.0
 
@@ -171,27 +176,33 @@ def _cell_sums(x: F32) -> F32:
     )
 
 
-def _shift_votes(g: F32, keep: Mask, min_shift: float) -> Ints:
+def _shift_votes(gray: Image8, keep: Mask, min_shift: float) -> Ints:
     """Pairs of anchors with equal surroundings: rows ``(dx, dy, x, y)``, ``dy >= 0``.
 
     Anchors are the extrema of a difference of Gaussians over their 7x7
     neighbourhood; they depend on the content only, so a copied region holds
     the same anchors as its source.  Each is described by the 4x4 means of 4x4
     pixels around it (a 16x16 window), sorted on its central means, and compared
-    with its neighbours in that order.
+    with its neighbours in that order.  Integer images throughout: this runs
+    over every pixel at full resolution.
     """
-    dog = cv2.GaussianBlur(g, (0, 0), 1.5) - cv2.GaussianBlur(g, (0, 0), 3.0)
-    means = cv2.blur(g, (4, 4))
+    # sixteenths of a grey level in 16-bit integers: fast, and few ties between neighbours
+    g16 = gray.astype(np.int16) * np.int16(16)
+    dog = np.asarray(cv2.GaussianBlur(g16, (0, 0), 1.5), np.int16)
+    dog -= np.asarray(cv2.GaussianBlur(g16, (0, 0), 3.0), np.int16)
     k = np.ones((7, 7), np.uint8)
-    peak = (dog >= cv2.dilate(dog, k)) | (dog <= cv2.erode(dog, k))
-    m = peak & (np.abs(dog) >= _ANCHOR_MIN_DOG) & keep
+    m = dog >= cv2.dilate(dog, k)
+    m |= dog <= cv2.erode(dog, k)
+    m &= np.abs(dog) >= int(16 * _ANCHOR_MIN_DOG)
+    m &= keep
     m[:10], m[-10:], m[:, :10], m[:, -10:] = False, False, False, False
     ys, xs = np.nonzero(m)
     if len(xs) < 2:
         return np.zeros((0, 4), np.int64)
+    means = cv2.blur(gray, (4, 4))
     desc = means[
         ys[:, None] + _DESCRIPTOR_OFFSETS[None, :, 1], xs[:, None] + _DESCRIPTOR_OFFSETS[None, :, 0]
-    ]
+    ].astype(np.float32)
     bright = (dog[ys, xs] > 0).astype(np.int32)
     q = np.floor(desc[:, [5, 6, 9, 10]] / 6.0).astype(np.int32)
     order = np.lexsort((q[:, 3], q[:, 2], q[:, 1], q[:, 0], bright))
@@ -211,37 +222,57 @@ def _shift_votes(g: F32, keep: Mask, min_shift: float) -> Ints:
     return np.concatenate(out).astype(np.int64)
 
 
-def _ranked_shifts(votes: Ints, shape: tuple[int, int]) -> list[tuple[int, int, int]]:
-    """Shifts most pairs share: ``(dx, dy, pairs)`` with pairs counted in a 9x9 px window."""
-    h, w = shape
-    bx = (votes[:, 0] + w) // _SHIFT_BIN
-    by = votes[:, 1] // _SHIFT_BIN
-    hist = np.zeros((h // _SHIFT_BIN + 2, (2 * w) // _SHIFT_BIN + 2), np.float32)
-    np.add.at(hist, (by, bx), 1.0)
-    near = cv2.boxFilter(hist, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
-    flat = near.ravel()
-    n = min(len(flat) - 1, 4 * _MAX_SHIFTS * 9)
-    top = np.argpartition(-flat, n)[:n]
-    top = top[np.argsort(-flat[top], kind="stable")]
+def _ranked_shifts(votes: Ints, width: int, size: int) -> list[tuple[int, int, int]]:
+    """Shifts most pairs share, best first: ``(dx, dy, pairs)``.
+
+    Shifts are binned ``size`` px wide; a bin counts its pairs and those of the
+    eight bins around it (a shift between bins, or jittering anchors, is not split).
+    """
+    w = width
+    cols = (2 * w) // size + 4
+    keys = (votes[:, 1] // size + 1) * cols + (votes[:, 0] + w) // size + 1
+    uniq, counts = np.unique(keys, return_counts=True)
+    near = np.zeros(len(uniq), np.int64)
+    for oy in (-1, 0, 1):
+        for ox in (-1, 0, 1):
+            want = uniq + oy * cols + ox
+            i = np.minimum(np.searchsorted(uniq, want), len(uniq) - 1)
+            near += np.where(uniq[i] == want, counts[i], 0)
+    order = np.argsort(-near, kind="stable")[: 4 * _MAX_SHIFTS * 9]
     out = []
-    for i in top:
-        count = int(flat[i])
-        if count == 0:
-            break
-        row, col = divmod(int(i), near.shape[1])
-        out.append((col * _SHIFT_BIN - w, row * _SHIFT_BIN, count))
+    for i in order:
+        row, col = divmod(int(uniq[i]), cols)
+        out.append(((col - 1) * size - w, (row - 1) * size, int(near[i])))
     return out
 
 
-def _refine(g: F32, votes: Ints) -> tuple[int, int]:
-    """The integer shift within 2 px of the pairs' median that best aligns their anchors."""
+def _compare_box(group: Ints, shape: tuple[int, int]) -> list[int]:
+    """Where to compare cells for one shift: around its pairs' anchors, at most 1 MP."""
+    pad = 96
+    lo = np.percentile(group[:, 2:4], 2, axis=0) - pad
+    hi = np.percentile(group[:, 2:4], 98, axis=0) + pad
+    x0, y0 = max(0, int(lo[0])), max(0, int(lo[1]))
+    x1, y1 = min(shape[1], int(hi[0])), min(shape[0], int(hi[1]))
+    if (x1 - x0) * (y1 - y0) > _MAX_COMPARE_PIXELS:
+        # repeated print spread over a large page: the part around the median pair
+        cx, cy = (int(v) for v in np.median(group[:, 2:4], axis=0))
+        side = int(np.sqrt(_MAX_COMPARE_PIXELS))
+        bw, bh = min(x1 - x0, side), min(y1 - y0, side)
+        x0 = min(max(x0, cx - bw // 2), x1 - bw)
+        y0 = min(max(y0, cy - bh // 2), y1 - bh)
+        x1, y1 = x0 + bw, y0 + bh
+    return [x0, y0, x1 - x0, y1 - y0]
+
+
+def _refine(g: Image8, votes: Ints, radius: int) -> tuple[int, int]:
+    """The integer shift within ``radius`` px of the pairs' median that best aligns them."""
     dx, dy = (int(v) for v in np.median(votes[:, :2], axis=0))
     h, w = g.shape
     pts = votes[:: max(1, len(votes) // 24), 2:4]
     r = np.arange(-6, 7)
     best, best_err = (dx, dy), float("inf")
-    for ox in range(-2, 3):
-        for oy in range(-2, 3):
+    for ox in range(-radius, radius + 1):
+        for oy in range(-radius, radius + 1):
             sx, sy = dx + ox, dy + oy
             ok = (
                 (pts[:, 0] >= 6 + max(0, -sx))
@@ -253,14 +284,23 @@ def _refine(g: F32, votes: Ints) -> tuple[int, int]:
                 continue
             x = pts[ok, 0][:, None, None] + r[None, None, :]
             y = pts[ok, 1][:, None, None] + r[None, :, None]
-            err = float(np.abs(g[y, x] - g[y + sy, x + sx]).mean())
+            err = float(np.abs(g[y, x].astype(np.int16) - g[y + sy, x + sx]).mean())
             if err < best_err:
                 best, best_err = (sx, sy), err
     return best
 
 
+def _band(g: Image8, x: int, y: int, w: int, h: int) -> F32:
+    """Band-pass noise (grey minus Gaussian sigma 2.5) of the ``w`` x ``h`` area at ``(x, y)``."""
+    m = 8
+    x0, y0 = max(0, x - m), max(0, y - m)
+    crop = g[y0 : min(g.shape[0], y + h + m), x0 : min(g.shape[1], x + w + m)].astype(np.float32)
+    band = crop - cv2.GaussianBlur(crop, (0, 0), 2.5)
+    return np.asarray(band[y - y0 : y - y0 + h, x - x0 : x - x0 + w], np.float32)
+
+
 def _compare_cells(
-    g: F32, band: F32, keep: Mask, dx: int, dy: int, box: list[int]
+    g: Image8, keep: Mask, dx: int, dy: int, box: list[int]
 ) -> tuple[Mask, Mask, Mask, int, int] | None:
     """Per 16x16 cell of ``box``: equal to the cell ``(dx, dy)`` away, different, structured.
 
@@ -272,8 +312,10 @@ def _compare_cells(
     x1, y1 = min(w, w - dx, box[0] + box[2]), min(h, h - dy, box[1] + box[3])
     if x1 - x0 < _CELL or y1 - y0 < _CELL:
         return None
-    a, b = g[y0:y1, x0:x1], g[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-    ra, rb = band[y0:y1, x0:x1], band[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    a = g[y0:y1, x0:x1].astype(np.float32)
+    b = g[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.float32)
+    ra = _band(g, x0, y0, x1 - x0, y1 - y0)
+    rb = _band(g, x0 + dx, y0 + dy, x1 - x0, y1 - y0)
     k = (keep[y0:y1, x0:x1] & keep[y0 + dy : y1 + dy, x0 + dx : x1 + dx]).astype(np.float32)
     n = _cell_sums(k)
     nn = np.maximum(n, 1.0)
@@ -293,9 +335,7 @@ def _compare_cells(
     return equal, different, structured, x0, y0
 
 
-def _equal_area(
-    g: F32, band: F32, keep: Mask, dx: int, dy: int, box: list[int]
-) -> dict[str, Any] | None:
+def _equal_area(g: Image8, keep: Mask, dx: int, dy: int, box: list[int]) -> dict[str, Any] | None:
     """The largest connected area of equal cells at ``(dx, dy)`` inside ``box``.
 
     Equal cells are joined across single neutral cells (flat paper without noise
@@ -303,7 +343,7 @@ def _equal_area(
     different cells inside the area's box, its outer ring of cells left out
     (cells there straddle the copy's edge).
     """
-    cells = _compare_cells(g, band, keep, dx, dy, box)
+    cells = _compare_cells(g, keep, dx, dy, box)
     if cells is None:
         return None
     equal, different, structured, x0, y0 = cells
@@ -345,6 +385,7 @@ def _two_dimensional(a: dict[str, Any], min_side: float) -> bool:
     cells = int(a["cells"])
     return (
         cells >= _MIN_CELLS
+        and int(a["structured_cells"]) >= _MIN_STRUCTURED_CELLS
         and _CELL * float(np.sqrt(cells)) > min_side
         and min(bw, bh) >= min_side
         and max(bw, bh) <= _MAX_ELONGATION * min(bw, bh)
@@ -361,16 +402,19 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
     their variance, flat cells when their band-pass noise agrees (under 70 %).
     The statistic is the side (``16 * sqrt(cells)``) of the largest connected
     area of equal cells; it counts when it exceeds ``copy_move_min_side`` times
-    the image's smaller side (and 48 px), the area's box is at least that wide
-    both ways and at most four times longer than wide, at least 80 % of the
-    cells inside it are equal rather than different, and the area is found at
-    that one shift only: not also at twice or half of it, not before the
+    the image's smaller side (and 64 px), the area's box is at least that wide
+    both ways and at most four times longer than wide, at least 8 of its cells
+    hold print or texture, at least 80 % of the cells inside it are equal
+    rather than different, the two areas' colours agree, and the area is found
+    at that one shift only: not also at twice or half of it, not before the
     source, and no other proposed shift's area overlaps it (print repeated
     three times or more: a lattice, a column of holes, a row of letters).  The
-    MRZ band is left out (its fillers repeat).
+    MRZ band is left out (its fillers repeat).  Above 4 MP the anchors are
+    found on an image reduced k times; the cells are still compared at full
+    resolution.
     """
     cfg = ctx.profile.checks.integrity
-    g = ctx.gray.astype(np.float32)
+    g = ctx.gray
     h, w = g.shape
     min_side = max(float(_MIN_SIDE_PX), cfg.copy_move_min_side * min(h, w))
     out: dict[str, Any] = {
@@ -383,32 +427,39 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
         out["not_measured"] = f"image under {3 * _MIN_SIDE_PX} px on its smaller side"
         return out
     keep = _mask_out(ctx)
-    votes = _shift_votes(g, keep, max(float(cfg.copy_move_min_shift), min_side))
+    min_shift = max(float(cfg.copy_move_min_shift), min_side)
+    # anchors at full resolution up to 4 MP; above, on an image reduced k times
+    # (a photo that large is not sharp to the pixel), still compared at full size
+    k = int(np.ceil(np.sqrt(h * w / _FULL_RESOLUTION_PIXELS)))
+    if k == 1:
+        votes = _shift_votes(ctx.gray, keep, min_shift)
+    else:
+        small = np.asarray(
+            cv2.resize(ctx.gray, (w // k, h // k), interpolation=cv2.INTER_AREA), np.uint8
+        )
+        votes = _shift_votes(small, keep[::k, ::k][: h // k, : w // k], min_shift / k) * k
+    out["anchor_scale"] = k
     if len(votes) == 0:
         return out
-    band = np.asarray(g - cv2.GaussianBlur(g, (0, 0), 2.5), np.float32)
     areas: list[dict[str, Any]] = []
     tried: list[tuple[int, int]] = []
-    for dx, dy, count in _ranked_shifts(votes, (h, w)):
+    size = _SHIFT_BIN * k
+    for dx, dy, count in _ranked_shifts(votes, w, size):
         if count < cfg.copy_move_min_matches or len(tried) >= _MAX_SHIFTS:
             break
-        if any(
-            abs(dx - tx) <= 2 * _SHIFT_BIN and abs(dy - ty) <= 2 * _SHIFT_BIN for tx, ty in tried
-        ):
+        if any(abs(dx - tx) <= 2 * size and abs(dy - ty) <= 2 * size for tx, ty in tried):
             continue
         tried.append((dx, dy))
         near = (
-            (votes[:, 0] >= dx - _SHIFT_BIN)
-            & (votes[:, 0] < dx + 2 * _SHIFT_BIN)
-            & (votes[:, 1] >= dy - _SHIFT_BIN)
-            & (votes[:, 1] < dy + 2 * _SHIFT_BIN)
+            (votes[:, 0] >= dx - size)
+            & (votes[:, 0] < dx + 2 * size)
+            & (votes[:, 1] >= dy - size)
+            & (votes[:, 1] < dy + 2 * size)
         )
         group = votes[near]
-        sx, sy = _refine(g, group)
-        pad = 96
-        x0, y0 = max(0, int(group[:, 2].min()) - pad), max(0, int(group[:, 3].min()) - pad)
-        box = [x0, y0, int(group[:, 2].max()) + pad - x0, int(group[:, 3].max()) + pad - y0]
-        area = _equal_area(g, band, keep, sx, sy, box)
+        sx, sy = _refine(g, group, 2 if k == 1 else k + 1)
+        box = _compare_box(group, (h, w))
+        area = _equal_area(g, keep, sx, sy, box)
         if area is None:
             continue
         bx, by, bw, bh = area["source"]
@@ -420,7 +471,7 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
     for a in sorted(areas, key=lambda a: -a["cells"]):
         if not _two_dimensional(a, min_side) or a["equal_share"] < _MIN_EQUAL_SHARE:
             continue
-        why = _repeated(g, band, keep, a, areas, min_side)
+        why = _repeated(g, keep, a, areas, min_side)
         colour = _colour_difference(ctx.image, a)
         a["colour_difference"] = round(colour, 1)
         if why is None and colour > _MAX_COLOUR_DIFFERENCE:
@@ -439,7 +490,14 @@ def copy_move(ctx: CheckContext) -> dict[str, Any]:
             "side_px": round(_CELL * float(np.sqrt(best["cells"])), 1),
             **{
                 k: best[k]
-                for k in ("cells", "differing_cells", "colour_difference", "matches", "shift")
+                for k in (
+                    "cells",
+                    "structured_cells",
+                    "differing_cells",
+                    "colour_difference",
+                    "matches",
+                    "shift",
+                )
             },
             "source": best["source"],
             "target": best["target"],
@@ -468,8 +526,7 @@ def _colour_difference(image: Image8, a: dict[str, Any]) -> float:
 
 
 def _repeated(
-    g: F32,
-    band: F32,
+    g: Image8,
     keep: Mask,
     a: dict[str, Any],
     areas: list[dict[str, Any]],
@@ -501,7 +558,7 @@ def _repeated(
     ):
         if sx * sx + sy * sy < _CELL * _CELL:
             continue
-        other = _equal_area(g, band, keep, sx, sy, box)
+        other = _equal_area(g, keep, sx, sy, box)
         if other is not None and other["cells"] >= a["cells"] / 4:
             return f"also equal at {what}"
     return None
