@@ -11,7 +11,9 @@ from misec_rules.vision import _ocrb
 from misec_rules.vision._read import (
     _align,
     _constrain,
+    _erasures,
     _flag_blind,
+    _flag_unsure_repairs,
     _merged_number_prior,
     _Oriented,
     _other_format,
@@ -172,3 +174,67 @@ def test_aligned_text_keeps_a_disagreement_in_place() -> None:
     read = _confident("MUNOZ<<INIGO<RAMON<<<<<<<<<<<<")
     placed = _align("MUNOZ<<IMIGO<RAMON<<<<<<<<<<<<", read)
     assert "".join(c or "_" for c in placed) == "MUNOZ<<IMIGO<RAMON<<<<<<<<<<<<"
+
+
+def _td3(given: str, sex: str) -> list[str]:
+    return generate_mrz(
+        "TD3",
+        document_code="P",
+        issuing_state="ESP",
+        surname="MUNOZ",
+        given_names=given,
+        document_number="N2945644",
+        nationality="ESP",
+        birth_date=date(2009, 4, 24),
+        sex=sex,
+        expiry_date=date(2021, 6, 7),
+    )
+
+
+def test_erasures_count_what_a_washed_out_character_reads_as() -> None:
+    clean = _td3("RAMON RAGNHILD", "F")
+    m = repair_mrz(clean, candidates=_sure(clean), reference_date=REF)
+    assert m.valid and _erasures(m, _sure(clean)) == 0
+    # `RAGNHILD` with `GNH` washed out into fillers, and the sex into `<`
+    washed = [clean[0].replace("RAGNHILD", "RA<<<ILD"), clean[1][:20] + "<" + clean[1][21:]]
+    assert clean[1][20] == "F"
+    m = repair_mrz(washed, candidates=_sure(washed), reference_date=REF)
+    assert m.valid  # no check digit covers the name or the sex
+    assert _erasures(m, _sure(washed)) == 3 + 1
+
+
+def _unsure_warnings(m: object) -> list[str]:
+    return [
+        w.message
+        for w in m.warnings  # type: ignore[attr-defined]
+        if w.code == "repair_unconfirmed" and "may confirm a misread" in w.message
+    ]
+
+
+def test_a_repair_that_leans_on_an_unsure_check_digit_is_flagged() -> None:
+    clean = _td3("RAMON", "F")
+    # glare washed out the last birth-date digit into a filler
+    washed = [clean[0], clean[1][:18] + "<" + clean[1][19:]]
+    cands = _sure(washed)
+    cands[1][18] = [("<", 0.5), (clean[1][18], 0.4)]
+    m = repair_mrz(washed, candidates=cands, reference_date=REF)
+    assert m.valid and m.lines == clean and m.repairs
+    sure = [[0.99] * 44, [0.99] * 44]
+    assert _unsure_warnings(_flag_unsure_repairs(m, sure)) == []
+    shaky = [[0.99] * 44, [0.99] * 19 + [0.6] + [0.99] * 24]  # the check digit
+    (message,) = _unsure_warnings(_flag_unsure_repairs(m, shaky))
+    assert "birth date at line 2 column 19" in message
+
+
+def test_an_unsure_filler_in_a_date_is_flagged() -> None:
+    clean = _td3("RAMON", "F")
+    # a washed-out `0` read as `<` weighs the same in the check digit
+    assert clean[1][13:19] == "090424"
+    washed = [clean[0], clean[1][:13] + "<" + clean[1][14:]]
+    m = repair_mrz(washed, candidates=_sure(washed), reference_date=REF)
+    assert m.valid
+    sure = [[0.99] * 44, [0.99] * 44]
+    assert _unsure_warnings(_flag_unsure_repairs(m, sure)) == []
+    shaky = [[0.99] * 44, [0.99] * 13 + [0.5] + [0.99] * 30]
+    (message,) = _unsure_warnings(_flag_unsure_repairs(m, shaky))
+    assert "birth date at line 2 column 14" in message

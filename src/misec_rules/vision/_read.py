@@ -554,6 +554,71 @@ def _flag_blind(mrz: MRZ, cands: Candidates) -> MRZ:
     return mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
 
 
+def _flag_unsure_repairs(mrz: MRZ, confidences: list[list[float]]) -> MRZ:
+    """Warn where a check digit made a protected field valid without being sure itself.
+
+    A repair chooses the character a check digit asks for; that proves
+    nothing when the reader was unsure of the check digit or of another
+    character of the field (glare can wash out a digit and its check digit
+    alike).  Likewise a filler read in a date makes it "partly unknown"
+    (ICAO 9303-3 s4.6 allows that) and weighs 0 in the check digit: where the
+    reader was unsure of that filler, it may be a washed-out digit.  Either
+    gets a ``repair_unconfirmed`` warning naming the field.
+
+    References
+    ----------
+    ICAO Doc 9303 part 3 s4.9 (check digits).
+    """
+    fmt = FORMATS.get(mrz.format)
+    if fmt is None or not mrz.valid:
+        return mrz
+    by_name = {f.name: f for f in fmt.fields}
+    repaired = {(r.line - 1, r.column - 1): r for r in mrz.repairs}
+
+    def conf(li: int, col: int) -> float:
+        if li < len(confidences) and col < len(confidences[li]):
+            return confidences[li][col]
+        return 1.0
+
+    found: list[str] = []
+    for f in fmt.fields:
+        if f.check is None or f.check not in by_name:
+            continue
+        chk = by_name[f.check]
+        spots = [(f.line, c) for c in f.columns()] + [(chk.line, c) for c in chk.columns()]
+        fixed = [p for p in spots if p in repaired]
+        others = [p for p in spots if p not in repaired]
+        label = f.name.replace("_", " ")
+        if fixed and any(conf(*p) < _NAME_SURE for p in others):
+            li, col = fixed[0]
+            r = repaired[(li, col)]
+            found.append(
+                f"{label} at line {li + 1} column {col + 1} (repaired `{r.read}` to "
+                f"`{r.corrected}` to fit characters the reader was unsure of)"
+            )
+        elif f.kind == "date":
+            unsure = [
+                c
+                for c in f.columns()
+                if mrz.lines[f.line][c] == "<" and conf(f.line, c) < _NAME_SURE
+            ]
+            if unsure:
+                found.append(
+                    f"{label} at line {f.line + 1} column {unsure[0] + 1} (read as a "
+                    "filler, which may be a washed-out digit)"
+                )
+    if not found:
+        return mrz
+    warning = MRZWarning(
+        code="repair_unconfirmed",
+        message="the check digit may confirm a misread: the "
+        + "; ".join(found[:3])
+        + (" and more" if len(found) > 3 else "")
+        + "; confirm against the visual zone",
+    )
+    return mrz.model_copy(update={"warnings": [*mrz.warnings, warning]})
+
+
 def _blind_spots(mrz: MRZ, cands: Candidates) -> list[str]:
     """The protected positions :func:`_flag_blind` warns about, described."""
     fmt = FORMATS.get(mrz.format)
@@ -847,6 +912,7 @@ def read_mrz(
             mrz = _flag_uncertain_names(mrz, confs)
             if cand is not None:
                 mrz = _flag_blind(mrz, cand)
+            mrz = _flag_unsure_repairs(mrz, confs)
         return finish(mrz, None, used, o.polygon, [[round(c, 4) for c in row] for row in confs])
     return finish(None, last_error, engine)
 
