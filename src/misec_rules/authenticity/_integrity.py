@@ -716,7 +716,10 @@ def portrait_seam(ctx: CheckContext) -> dict[str, Any] | None:
     A portrait pasted from another picture keeps that picture's noise and
     resampling blur; a printed portrait shares the page's.  The statistic is the
     larger of the two ratios (inside/outside or outside/inside) of the median
-    absolute high-pass residual.
+    absolute high-pass residual.  It is not judged (``ratio`` None) when the page
+    around the portrait measures outside ``portrait_page_noise_range``: above,
+    the residual is micro-print, which real printed portraits never share either;
+    below, the image carries no capture noise (digital artwork).
     """
     box = locate_portrait(ctx)
     if box is None:
@@ -748,14 +751,25 @@ def portrait_seam(ctx: CheckContext) -> dict[str, Any] | None:
     # edges that pass the flatness test do not move a median)
     a = float(np.median(inner)) + 0.15
     b = float(np.median(res[ring_mask])) + 0.15
-    ratio = max(a / b, b / a)
-    return {
+    cfg = ctx.profile.checks.integrity
+    out: dict[str, Any] = {
         "inside_noise": a,
         "outside_noise": b,
-        "ratio": ratio,
-        "threshold": ctx.profile.checks.integrity.portrait_max_seam_ratio,
+        "ratio": max(a / b, b / a),
+        "threshold": cfg.portrait_max_seam_ratio,
         "region": box,
     }
+    lo, hi = cfg.portrait_page_noise_range
+    if not lo <= b <= hi:
+        # above: the "noise" around the portrait is micro-print or guilloche, which a
+        # printed photo never shares; below: a digital image without capture noise,
+        # where any photo is noisier than the page.  Neither tells pasted from printed
+        out["ratio"] = None
+        out["not_judged"] = (
+            f"the page around the portrait measures {b:.2f} grey levels, outside "
+            f"{lo:g}-{hi:g}: {'printed texture' if b > hi else 'no capture noise'}"
+        )
+    return out
 
 
 # --- metadata ------------------------------------------------------------------
@@ -878,7 +892,7 @@ def run(ctx: CheckContext) -> list[Finding]:
         )
     p = portrait_seam(ctx)
     stats["portrait"] = p
-    if p is not None and p["ratio"] > cfg.portrait_max_seam_ratio:
+    if p is not None and p["ratio"] is not None and p["ratio"] > cfg.portrait_max_seam_ratio:
         out.append(
             finding(
                 "integrity.portrait_seam",
