@@ -121,6 +121,7 @@ class IntegrityConfig(_Strict):
     recapture_max_peak: float = Field(default=15.0, gt=0)
     grey_max_chroma: float = Field(default=2.5, ge=0)
     portrait_max_seam_ratio: float = Field(default=3.0, gt=0)
+    portrait_page_noise_range: tuple[float, float] = (0.25, 2.0)
     portrait_min_char_height_px: float = Field(default=22.0, ge=0)
     editors: list[str] = Field(
         default_factory=lambda: [
