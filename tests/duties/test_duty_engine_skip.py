@@ -39,3 +39,23 @@ def test_skipping_the_engine_changes_no_duty(fake_registry, ev):
         with DutyMonitor(fake_registry, max_sessions=size) as m:
             runs.append(sorted((d.id, d.status, d.because) for d in m.replay(events)))
     assert runs[0] and runs[0] == runs[1] == runs[2]
+
+
+def test_session_is_dropped_once_nothing_can_pair_and_rebuilt_when_it_can(fake_registry, ev):
+    with DutyMonitor(fake_registry) as m:
+        m.process(ev.find("SUPO", "S1", "f1", "security_assessment", day=1))
+        m.process(ev.find("SUPO", "S1", "f2", "security_assessment", day=1))
+        raised = m.process(ev.open("MIGRI", "S1", "c1", day=2))
+        [first] = [d for d in raised if d.because[0] == "e1"]
+        assert len(raised) == 2
+        m.process(ev.open("SUPO", "S1", "c9", day=2))  # same agency as the findings
+        assert m.live_sessions == 1
+        m.process(ev.withdraw("SUPO", "S1", "f2", day=3))  # f1 and c1 still pair: kept
+        assert m.live_sessions == 1
+        [gone] = m.process(ev.close("MIGRI", "S1", "c1", day=3))
+        assert gone.id == first.id and gone.status == "withdrawn"
+        assert m.live_sessions == 0  # only SUPO's own case and finding left: dropped
+        [again] = m.process(ev.open("MIGRI", "S1", "c2", day=4))
+        assert again.because == ("e1", f"e{ev.n}") and again.status == "raised"
+        assert m.live_sessions == 1
+        assert sorted(f["eid"] for f in m._engine.facts("S1")) == ["e1", "e4", f"e{ev.n}"]

@@ -493,12 +493,12 @@ class PairEngine:
                 if "t" in f and f.get("t") != _OPEN_MARK
             ]
 
-    def forget(self, subject: str) -> None:
+    def forget(self, subject: str, event_id: str = "forget") -> None:
         """Drop a subject's live session (its facts are reloaded on next use)."""
         with self._lock:
             sess = self._sessions.pop(subject, None)
             if sess is not None:
-                self._delete(subject, sess, "forget")
+                self._delete(subject, sess, event_id)
 
     @property
     def live_sessions(self) -> int:

@@ -906,6 +906,15 @@ class DutyMonitor:
             for f in standing
         )
 
+    def _can_pair(self, standing: Iterable[tuple[str, str, str, str]]) -> bool:
+        """Whether two of the standing facts could form a pair that is decided."""
+        cats = self._pair_categories
+        facts = list(standing)
+        finders = {f[2] for f in facts if f[1] == "finding" and (cats is None or f[3] in cats)}
+        if not finders:
+            return False
+        return any(f[1] == "case" and (len(finders) > 1 or f[2] not in finders) for f in facts)
+
     def _apply(self, ev: DutyEvent) -> list[list[Any]]:
         """Apply an event to memory and the engine; the duty rows it changed."""
         kind = ev.type
@@ -950,7 +959,13 @@ class DutyMonitor:
             return []
         self._staged_facts[(subject, ref)] = None
         if engine.is_live(subject):
-            engine.retract_fact(subject, gone[0], ev.id)
+            if self._can_pair(facts.values()):
+                engine.retract_fact(subject, gone[0], ev.id)
+            else:
+                # nothing left that could pair (typically the subject's last case
+                # closed): drop the session now rather than retract and evict it
+                # later; it is rebuilt from the store if a pair becomes possible
+                engine.forget(subject, ev.id)
         # else: the subject's session holds nothing; the fact is gone from memory
         column = _KASE if kind_name == "case" else _FINDING
         duties = state.duties
