@@ -98,3 +98,6 @@ def test_printed_portrait_on_real_passport_is_not_a_pasted_one(
     assert "integrity" in report.checks_run
     seams = [f for f in report.findings if f.id == "integrity.portrait_seam"]
     assert not seams, [f.message for f in seams]
+    # the portrait was placed and measured, and the comparison said why it was not made
+    note = next(f for f in report.findings if f.id == "integrity.portrait_not_judged")
+    assert note.severity.value == "info" and note.region is not None

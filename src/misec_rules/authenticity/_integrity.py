@@ -892,6 +892,16 @@ def run(ctx: CheckContext) -> list[Finding]:
         )
     p = portrait_seam(ctx)
     stats["portrait"] = p
+    if p is not None and p["ratio"] is None:
+        out.append(
+            finding(
+                "integrity.portrait_not_judged",
+                Severity.INFO,
+                f"pasted-portrait comparison not made: {p['not_judged']}",
+                {k: p[k] for k in ("inside_noise", "outside_noise")},
+                p["region"],
+            )
+        )
     if p is not None and p["ratio"] is not None and p["ratio"] > cfg.portrait_max_seam_ratio:
         out.append(
             finding(
