@@ -41,6 +41,13 @@ class CheckDigitsConfig(_Strict):
         description="failing field check digits (composite not counted) at which an MRZ "
         "read from pixels is taken as misread rather than edited",
     )
+    unreliable_unsure_fraction: float = Field(
+        default=0.15,
+        gt=0,
+        le=1,
+        description="fraction of MRZ characters the reader was unsure of (< 0.55) at which "
+        "an MRZ that fails any check digit is taken as misread",
+    )
 
 
 class DatesConfig(_Strict):
