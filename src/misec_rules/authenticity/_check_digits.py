@@ -179,21 +179,18 @@ def run(ctx: CheckContext) -> list[Finding]:
     deviations = load_deviations(ctx.profile.checks.check_digits.deviations_file)
     region = ctx.mrz_box()
     out: list[Finding] = []
-    failing = [
-        f
-        for f in FIELDS
-        if f != "composite" and isinstance(checks, dict) and checks.get(f) is False
-    ]
-    limit = ctx.profile.checks.check_digits.unreliable_read_failures
-    misread = ctx.mrz_confidences is not None and len(failing) >= limit
-    if misread:
+    why = ctx.misread()
+    misread = why is not None
+    failing = list(why["failing"]) if why else []
+    if why is not None:
         out.append(
             finding(
                 "mrz.unreliable",
                 Severity.WARNING,
-                f"the MRZ as read fails {len(failing)} field check digits at once: more likely "
-                "a misreading of the print than an edit; a better image is needed",
-                {"failing": failing, "threshold": limit},
+                f"the MRZ as read fails {len(failing)} check digit(s) and the reader was unsure "
+                f"of {why['unsure_fraction']:.0%} of its characters: more likely a misreading "
+                "of the print than an edit; a better image is needed",
+                why,
                 region,
             )
         )

@@ -108,6 +108,40 @@ class CheckContext:
                 low += [c for c in conf[line][start:end] if c < below]
         return low
 
+    def misread(self) -> dict[str, Any] | None:
+        """Why the MRZ read from pixels is more likely misread than edited, or None.
+
+        A read is taken as misread when it fails ``unreliable_read_failures`` field
+        check digits at once (an edit breaks one field's check and the composite),
+        or when it fails any check while the reader was unsure (< 0.55) of at least
+        ``unreliable_unsure_fraction`` of its characters.  An MRZ handed over as
+        text (no confidences) is never taken as misread.
+        """
+        if self.mrz_confidences is None or self.mrz is None:
+            return None
+        checks = mrz_value(self.mrz, "checks") or {}
+        if hasattr(checks, "model_dump"):
+            checks = checks.model_dump()
+        if not isinstance(checks, dict):
+            return None
+        failing = [k for k, v in checks.items() if v is False]
+        fields = [k for k in failing if k != "composite"]
+        chars = [c for line in self.mrz_confidences for c in line]
+        unsure = sum(c < 0.55 for c in chars) / len(chars) if chars else 0.0
+        cfg = self.profile.checks.check_digits
+        if len(fields) >= cfg.unreliable_read_failures or (
+            failing and unsure >= cfg.unreliable_unsure_fraction
+        ):
+            return {
+                "failing": failing,
+                "unsure_fraction": round(unsure, 3),
+                "thresholds": {
+                    "failing_fields": cfg.unreliable_read_failures,
+                    "unsure_fraction": cfg.unreliable_unsure_fraction,
+                },
+            }
+        return None
+
     def mrz_box(self) -> list[int] | None:
         """The MRZ polygon's bounding box ``[x, y, w, h]`` clipped to the image."""
         if not self.polygon:
