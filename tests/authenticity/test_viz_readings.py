@@ -140,3 +140,15 @@ def test_profiles_written_with_min_fail_confidence_still_load(tmp_path: Path) ->
     prof = load_profile(old)
     assert prof.checks.viz.min_fail_confidence == 70
     assert prof.checks.viz.min_confirm_sharpness == load_profile().checks.viz.min_confirm_sharpness
+
+
+def test_a_date_differs_by_what_is_read_not_by_a_dropped_day_digit() -> None:
+    from misec_rules.authenticity._viz import _difference
+
+    birth = date(1982, 8, 21)
+    # `1 AUG 1977`: the day lost its first digit, the year differs
+    assert _difference(1, 8, 1977, 4, birth) == (None, None, 1977)
+    # `1 AUG 1982`: only a dropped digit, no difference
+    assert _difference(1, 8, 1982, 4, birth) is None
+    assert _difference(21, 8, 82, 2, birth) is None
+    assert _difference(12, 8, 1982, 4, birth) == (12, None, None)

@@ -275,6 +275,26 @@ def _closest(lines: list[str], number: str) -> str:
     return best
 
 
+def _day_fits(read: int, day: int) -> bool:
+    """Whether a day read agrees with ``day``, allowing OCR to have dropped its first
+    digit (``1`` read for ``21``)."""
+    return read == day or (day >= 10 and read == day % 10)
+
+
+def _difference(
+    day: int, month: int, year: int, year_digits: int, value: date
+) -> tuple[int | None, int | None, int | None] | None:
+    """How a date read differs from ``value``: the day, month and year that differ
+    (None where they agree), or None when it does not differ."""
+    want_year = value.year if year_digits == 4 else value.year % 100
+    key = (
+        None if _day_fits(day, value.day) else day,
+        None if month == value.month else month,
+        None if year == want_year else year,
+    )
+    return None if key == (None, None, None) else key
+
+
 def _hamming(a: str, b: str) -> int:
     return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
 
@@ -590,7 +610,7 @@ def run(ctx: CheckContext) -> list[Finding]:
             year_same = (h.year if h.year_digits == 4 else h.year % 100) == (
                 value.year if h.year_digits == 4 else value.year % 100
             )
-            agree = (h.day == value.day) + (h.month == value.month) + year_same
+            agree = _day_fits(h.day, value.day) + (h.month == value.month) + year_same
             if h.year_digits == 2 and dist > 1:
                 continue  # a two-digit year may be a four-digit one cut by OCR
             if dist > 2 and agree < 2:
@@ -648,11 +668,20 @@ def run(ctx: CheckContext) -> list[Finding]:
 
     for k, (field, value, dist, h) in enumerate(date_near):
         texts = again_all[k + (1 if number_near else 0)]
-        found_again = [
-            set().union(*(_as_digits(extract_dates(ln)) for ln in t.splitlines())) for t in texts
-        ]
+        dates_again = [[d for ln in t.splitlines() for d in extract_dates(ln)] for t in texts]
+        found_again = [_as_digits(ds) for ds in dates_again]
         mrz_date = any(_date_digits(value, yd) in found for found in found_again for yd in (2, 4))
-        votes = 1 + sum(h.digits() in found for found in found_again)
+        # the readings vote on how the date differs from the MRZ's (a day read
+        # without its first digit is no difference)
+        keys = [{_difference(h.day, h.month, h.year, h.year_digits, value)}] + [
+            {_difference(d, m, y, yd, value) for d, m, y, yd, _ in ds} for ds in dates_again
+        ]
+        tally: dict[tuple[int | None, int | None, int | None], int] = {}
+        for ks in keys:
+            for key in ks - {None}:
+                if key is not None:
+                    tally[key] = tally.get(key, 0) + 1
+        votes = max(tally.values(), default=0)
         if mrz_date:
             severity = Severity.INFO  # a closer reading agrees with the MRZ
         elif not sharp:
