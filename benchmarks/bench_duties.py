@@ -166,6 +166,14 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     def send(d: Any) -> None:
         delivered.append(d.idempotency_key)
 
+    prof = None
+    if args.profile_out is not None:
+        import cProfile
+
+        prof = cProfile.Profile()
+    # (events so far, CPU in the monitor's calls so far, duties raised so far)
+    segments: list[tuple[int, float, int]] = []
+
     with DutyMonitor(
         registry, store=store, commit_every=args.commit_every, max_sessions=args.max_sessions
     ) as m:
@@ -176,6 +184,9 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
             chunk.append(raw)
             if len(chunk) < step and i < args.events:
                 continue
+            profiling = prof is not None and args.profile_from < i <= args.profile_to + step
+            if profiling:
+                prof.enable()
             c1 = time.process_time()
             if args.api == "process":
                 for one in chunk:
@@ -189,10 +200,13 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
                 else:
                     m.deliver(send, commit_every=args.deliver_commit_every)
             cpu += time.process_time() - c1
+            if profiling:
+                prof.disable()
             chunk = []
             delivered.clear()  # a real sender forwards them; keep memory flat
             if i % args.sample_every < step:
                 samples.append((i, rss_mb()))
+                segments.append((i, cpu, m.stats["raised"]))
         c1 = time.process_time()
         m.flush()
         cpu += time.process_time() - c1
@@ -202,7 +216,10 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
         live = m.live_sessions
         evictions = m._engine.evictions
         loads = m._engine.loads
+    if prof is not None:
+        prof.dump_stats(str(args.profile_out))
     return {
+        "segments": segments,
         "seconds": seconds,
         "cpu": cpu,
         "total_cpu": total_cpu,
@@ -335,8 +352,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--store", type=Path, default=None, help="SQLite store (default: a temp file)")
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument(
+        "--profile-out",
+        type=Path,
+        default=None,
+        help="write a cProfile of the monitor's calls between --profile-from and --profile-to",
+    )
+    ap.add_argument("--profile-from", type=int, default=0, help="first event profiled (after N)")
+    ap.add_argument("--profile-to", type=int, default=0, help="last event profiled (0: the end)")
     args = ap.parse_args()
     args.sample_every = args.sample_every or max(args.events // 10, 1)
+    args.profile_to = args.profile_to or args.events
 
     print(
         f"events={args.events:,} subjects={args.subjects:,} window={args.window or 'all'} "
@@ -371,6 +397,14 @@ def main() -> None:
             f"  RSS before {mon['base_rss']:.1f} MiB; during run min {min(rss):.1f} / max {max(rss):.1f} MiB; "
             "samples: " + ", ".join(f"{i // 1000}k:{r:.0f}" for i, r in mon["samples"])
         )
+        prev_i, prev_c, prev_r, rates = 0, 0.0, 0, []
+        for i, c, r in mon["segments"]:
+            rates.append(
+                f"{prev_i // 1000}-{i // 1000}k:{(i - prev_i) / max(c - prev_c, 1e-9):,.0f}"
+                f" ({(r - prev_r) / (i - prev_i):.2f})"
+            )
+            prev_i, prev_c, prev_r = i, c, r
+        print("  events per CPU-second by segment (duties raised per event): " + ", ".join(rates))
     if not args.skip_peer:
         peer = bench_durable_alone(args)
         prate = args.events / peer["cpu"]
