@@ -184,7 +184,7 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
             chunk.append(raw)
             if len(chunk) < step and i < args.events:
                 continue
-            profiling = prof is not None and args.profile_from < i <= args.profile_to + step
+            profiling = prof is not None and args.profile_from < i <= args.profile_to
             if profiling:
                 prof.enable()
             c1 = time.process_time()
