@@ -28,7 +28,10 @@ class Verdict(StrEnum):
     """The overall outcome of :func:`check_document`.
 
     ``consistent``: no check failed.  ``suspicious``: at least one check failed.
-    ``insufficient_quality``: the quality gate found the image too poor to judge.
+    ``insufficient_quality``: the quality gate found the image too poor to judge, or a
+    difference was seen that the image cannot settle (``viz.unresolved``: the visual
+    zone seems to differ on a page too soft to confirm it; ``mrz.unreliable``: the MRZ
+    as read fails many check digits at once, a misreading more likely than an edit).
     ``unreadable``: the image decoded, but no MRZ could be read from it.
     """
 
