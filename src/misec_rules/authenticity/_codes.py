@@ -68,23 +68,4 @@ def run(ctx: CheckContext) -> list[Finding]:
                 region,
             )
         )
-    return _as_misread(ctx, out)
-
-
-def _as_misread(ctx: CheckContext, out: list[Finding]) -> list[Finding]:
-    """Fails become warnings when the MRZ read from pixels is likely misread
-    (``mrz.unreliable``): a misread digit or letter, not the document, is then the
-    likely cause."""
-    if ctx.misread() is None:
-        return out
-    return [
-        f.model_copy(
-            update={
-                "severity": Severity.WARNING,
-                "evidence": {**f.evidence, "likely_misread": True},
-            }
-        )
-        if f.severity is Severity.FAIL
-        else f
-        for f in out
-    ]
+    return ctx.soften_if_misread(out)

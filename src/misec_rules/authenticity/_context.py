@@ -142,6 +142,26 @@ class CheckContext:
             }
         return None
 
+    def soften_if_misread(self, findings: list[Finding]) -> list[Finding]:
+        """``findings`` with fails turned into warnings when :meth:`misread` says so.
+
+        When the MRZ read from pixels is likely misread (``mrz.unreliable``), a
+        misread digit or letter, not the document, is the likely cause of a fail.
+        """
+        if self.misread() is None:
+            return findings
+        return [
+            f.model_copy(
+                update={
+                    "severity": Severity.WARNING,
+                    "evidence": {**f.evidence, "likely_misread": True},
+                }
+            )
+            if f.severity is Severity.FAIL
+            else f
+            for f in findings
+        ]
+
     def mrz_box(self) -> list[int] | None:
         """The MRZ polygon's bounding box ``[x, y, w, h]`` clipped to the image."""
         if not self.polygon:
