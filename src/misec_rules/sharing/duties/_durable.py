@@ -308,26 +308,14 @@ class PairEngine:
     def _run(
         self, what: str, fn: Callable[[int, str], tuple[int, int]], payload: str, event_id: str
     ) -> None:
-        """:meth:`_call` of ``self._drive(fn, payload)``, without a closure per call."""
-        self._error = None
-        try:
-            self._drive(fn, payload)
-        except _dr_engine.MessageObservedException:
-            pass  # the same fact again: nothing new
-        except _dr_engine.MessageNotHandledException as exc:  # pragma: no cover - catch-all
-            raise DutyError(f"event `{event_id}`: no rule accepted the {what}") from exc
-        except DutyError:
-            raise
-        except Exception as exc:
-            raise DutyError(f"event `{event_id}`: rule engine failed on {what}: {exc}") from exc
-        if self._error is not None:
-            err, self._error = self._error, None
-            raise DutyError(f"event `{event_id}`: action failed: {err}") from err
+        """``self._drive(fn, payload)``, engine errors and action errors raised as DutyError."""
+        self._call(what, self._drive, event_id, fn, payload)
 
-    def _call(self, what: str, fn: Callable[[], Any], event_id: str) -> None:
+    def _call(self, what: str, fn: Callable[..., Any], event_id: str, *args: Any) -> None:
+        """``fn(*args)``, engine errors and action errors raised as DutyError."""
         self._error = None
         try:
-            fn()
+            fn(*args)
         except _dr_engine.MessageObservedException:
             pass  # the same fact again: nothing new
         except _dr_engine.MessageNotHandledException as exc:  # pragma: no cover - catch-all
@@ -355,11 +343,7 @@ class PairEngine:
             self._suppress = True
             try:
                 payload = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
-                self._call(
-                    "reloaded facts",
-                    lambda: self._drive(_dr_c.assert_facts, payload),
-                    event_id,
-                )
+                self._run("reloaded facts", _dr_c.assert_facts, payload, event_id)
             finally:
                 self._suppress = False
                 self._pairs.clear()
@@ -390,13 +374,8 @@ class PairEngine:
         self._current = sess
         if not sess.fired:
             # durable_rules segfaults deleting a session in which no action ran
-            self._call(
-                "session marker",
-                lambda: self._drive(
-                    _dr_c.assert_event, json.dumps({"sid": subject, "t": _OPEN_MARK})
-                ),
-                event_id,
-            )
+            marker = json.dumps({"sid": subject, "t": _OPEN_MARK})
+            self._run("session marker", _dr_c.assert_event, marker, event_id)
         if sess.fired:
             self._call(
                 "session delete", lambda: self._host.delete_state(self.name, subject), event_id
@@ -448,11 +427,7 @@ class PairEngine:
                         self._suppress = True
                         facts_only = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
                         try:
-                            self._call(
-                                "reloaded facts",
-                                lambda: self._drive(_dr_c.assert_facts, facts_only),
-                                event_id,
-                            )
+                            self._run("reloaded facts", _dr_c.assert_facts, facts_only, event_id)
                         finally:
                             self._suppress = False
                             self._pairs = []
