@@ -262,9 +262,10 @@ class PairEngine:
         if self._current is not None:
             self._current.fired = True
 
-    # direct dispatch: the same C engine calls durable's Host makes (assert,
-    # start_action_for_state, update_state, complete_and_start_action), without
-    # its per-action Closure, Promise, callback and JSON re-encoding of the state
+    # direct dispatch: the C engine calls durable's Host makes (assert,
+    # start_action_for_state, complete_and_start_action; not update_state, see
+    # _drive), without its per-action Closure, Promise, callback and JSON
+    # re-encoding of the state
 
     def _do_pair(self, message: dict[str, Any]) -> None:
         if self._current is not None:
@@ -291,7 +292,7 @@ class PairEngine:
         result = _dr_c.start_action_for_state(handle, state_handle)
         if not result:
             return
-        state, message = result
+        message = result[1]
         while message:
             for name, content in _loads(message).items():
                 try:
@@ -299,8 +300,9 @@ class PairEngine:
                 except BaseException as exc:  # durable would swallow it: keep it
                     self._error = exc
                 break
-            # the actions leave the session state as it was: hand it back unchanged
-            _dr_c.update_state(handle, state)
+            # durable's host hands the session state back here (update_state), which
+            # applies it as one more message; our actions never change the state,
+            # so that message would change nothing: skipped
             message = _dr_c.complete_and_start_action(handle, state_handle)
 
     # -- sessions ------------------------------------------------------------------
