@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from misec_rules.sharing.duties import DutyMonitor, EventError, SharingDuty
 from misec_rules.sharing.duties import _monitor as monitor_module
 from misec_rules.sharing.duties._durable import PairEngine, fact_json, json_str
-from misec_rules.sharing.duties._monitor import _date_bounds, _fact_text, _SeenIds
+from misec_rules.sharing.duties._monitor import (
+    _because_json,
+    _date_bounds,
+    _fact_text,
+    _SeenIds,
+)
 
 from .conftest import DEFAULT_TABLE, FakeRegistry
 from .test_duty_durability import make_events
@@ -194,6 +199,25 @@ def test_fact_text_is_the_canonical_json(text):
     fact = {"t": "finding", "agency": text, "v": text, "key": text, "eid": text, "at": text}
     assert _fact_text(text, text, text, text, "finding", text) == fact_json(fact)
     assert json.loads(_fact_text(text, "a", "e", "k", "case", "v"))["agency"] == text
+
+
+@given(
+    st.lists(
+        st.sampled_from(["S1", "2026-01-01T10:00:00+00:00", "", '"', "\\", "\n"]) | st.text(),
+        min_size=5,
+        max_size=5,
+    )
+)
+def test_fact_text_matches_the_encoder_whichever_field_needs_escaping(parts):
+    """The one-test fast path and the per-field path give the encoder's text."""
+    agency, at, eid, key, value = parts
+    fact = {"t": "case", "agency": agency, "v": value, "key": key, "eid": eid, "at": at}
+    assert _fact_text(agency, at, eid, key, "case", value) == fact_json(fact)
+
+
+@given(st.lists(st.text(), max_size=4))
+def test_because_json_matches_the_encoder(ids):
+    assert _because_json(ids) == json.dumps(ids, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_rebuilt_session_holds_the_standing_facts_and_the_new_one():

@@ -248,8 +248,12 @@ _Decided = tuple[bool, str | None, int]  # allows sharing, due_within, decision 
 _Parts = tuple[str, str, tuple[dict[str, Any], ...], Any, str, str, tuple[str, ...]]
 
 #: Staged writes go to SQLite (inside the open transaction) at least this often, so
-#: what is held in memory between commits stays bounded whatever ``commit_every`` is.
-_FLUSH_EVERY = 1024
+#: what is held in memory between commits stays bounded whatever ``commit_every`` is
+#: (a few MiB); a fact opened and closed, or a duty raised and withdrawn, within
+#: one such span is written once or not at all.
+_FLUSH_EVERY = 8192
+#: SQLite page cache of the store, in KiB (SQLite's default is 2,000).
+_CACHE_KIB = 32768
 #: Smallest and largest Bloom filter of processed event ids, in bits (1 MiB, 16 MiB).
 _SEEN_MIN_BITS = 23
 _SEEN_MAX_BITS = 27
@@ -264,8 +268,18 @@ def _ref(kind: str, agency: str, key: str) -> str:
     return f"{kind}\x1f{agency}\x1f{key}"
 
 
+def _plain_text(text: str) -> bool:
+    """Whether JSON quotes ``text`` as it is (what :func:`json_str` checks, for many at once)."""
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
 def _fact_text(agency: str, at: str, eid: str, key: str, kind: str, value: str) -> str:
     """``fact_json`` of a fact, built without the encoder (the keys are fixed and sorted)."""
+    if _plain_text(agency + at + eid + key + value):  # one test instead of five
+        return (
+            f'{{"agency":"{agency}","at":"{at}","eid":"{eid}",'
+            f'"key":"{key}","t":"{kind}","v":"{value}"}}'
+        )
     return (
         f'{{"agency":{json_str(agency)},"at":{json_str(at)},"eid":{json_str(eid)},'
         f'"key":{json_str(key)},"t":"{kind}","v":{json_str(value)}}}'
@@ -273,6 +287,8 @@ def _fact_text(agency: str, at: str, eid: str, key: str, kind: str, value: str) 
 
 
 def _because_json(ids: Sequence[str]) -> str:
+    if _plain_text("".join(ids)):
+        return '["' + '","'.join(ids) + '"]' if ids else "[]"
     return "[" + ",".join(json_str(i) for i in ids) + "]"
 
 
@@ -466,6 +482,8 @@ class DutyMonitor:
         self._subjects: OrderedDict[str, _Subject] = OrderedDict()
         self._staged_events: dict[str, None] = {}
         self._staged_facts: dict[tuple[str, str], str | None] = {}
+        # staged facts the store does not hold: withdrawn before a flush, never written
+        self._fresh_facts: set[tuple[str, str]] = set()
         self._new_duties: dict[str, list[Any]] = {}
         self._changed_duties: dict[str, list[Any]] = {}
         self.stats = {
@@ -481,6 +499,7 @@ class DutyMonitor:
             if self.store != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise DutyError(f"cannot open duty store `{self.store}`: {exc}") from exc
@@ -577,6 +596,7 @@ class DutyMonitor:
             if kept:
                 db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", kept)
             self._staged_facts.clear()
+            self._fresh_facts.clear()
         if self._new_duties:
             db.executemany(
                 f"INSERT OR IGNORE INTO duties ({_DUTY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -613,6 +633,7 @@ class DutyMonitor:
         self._uncommitted = 0
         self._staged_events.clear()
         self._staged_facts.clear()
+        self._fresh_facts.clear()
         self._new_duties.clear()
         self._changed_duties.clear()
         self._subjects.clear()
@@ -944,7 +965,12 @@ class DutyMonitor:
                 # (with the subject's other facts) once an event can pair
                 self.stats["engine_skipped"] += 1
             facts[ref] = (text, kind_name, agency, value)
-            self._staged_facts[(subject, ref)] = text
+            key = (subject, ref)
+            staged = self._staged_facts
+            if key not in staged:
+                # not standing and no delete staged: the store does not hold it
+                self._fresh_facts.add(key)
+            staged[key] = text
             if not pairs:
                 return []
             out = []
@@ -957,7 +983,13 @@ class DutyMonitor:
         gone = facts.pop(ref, None)
         if gone is None:
             return []
-        self._staged_facts[(subject, ref)] = None
+        key = (subject, ref)
+        if key in self._fresh_facts:
+            # opened and closed since the last flush: the store never sees it
+            self._fresh_facts.discard(key)
+            del self._staged_facts[key]
+        else:
+            self._staged_facts[key] = None
         if engine.is_live(subject):
             if self._can_pair(facts.values()):
                 engine.retract_fact(subject, gone[0], ev.id)
