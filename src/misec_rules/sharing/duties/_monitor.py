@@ -204,11 +204,23 @@ def _duty_from_row(
 def _select_duties(db: sqlite3.Connection, status: str | None) -> list[SharingDuty]:
     if status is None:
         rows = db.execute(f"SELECT {_DUTY_COLUMNS} FROM duties ORDER BY seq").fetchall()
-    else:
+    elif status == "raised" and _has_table(db, "pending"):
+        rows = db.execute(
+            f"SELECT {_DUTY_COLUMNS} FROM duties WHERE seq IN (SELECT seq FROM pending) "
+            "ORDER BY seq"
+        ).fetchall()
+    else:  # a whole scan (and a store written before the pending table)
         rows = db.execute(
             f"SELECT {_DUTY_COLUMNS} FROM duties WHERE status = ? ORDER BY seq", (status,)
         ).fetchall()
     return _read_rows(db, rows)
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
 
 
 def _read_rows(db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> list[SharingDuty]:
@@ -235,12 +247,35 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE TABLE IF NOT EXISTS decisions (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duties (
-  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
   subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
   decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
   purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS duties_subject ON duties (subject);
-CREATE INDEX IF NOT EXISTS duties_pending ON duties (seq) WHERE status = 'raised';
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+"""
+# Duty ids are hashes: an index of every id would take each new duty to a random
+# page of a tree that grows without end, and each commit would write hundreds of
+# such pages.  Only raised duties are looked up by id (to deliver or withdraw
+# them), so only they are indexed by id, in `pending`, which stays small.
+# (No duty is raised twice: the monitor checks the subject's duties in memory.)
+
+#: Version of the store's tables; version 1 (no ``schema`` key) indexed every duty id.
+_SCHEMA_VERSION = "2"
+
+_MIGRATE_1_TO_2 = """
+CREATE TABLE duties_v2 (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
+  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
+  decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
+  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL);
+INSERT INTO duties_v2 SELECT seq, id, status, subject, finding, kase, decision, category,
+  purpose, due, because, raised_at FROM duties;
+DROP TABLE duties;
+ALTER TABLE duties_v2 RENAME TO duties;
+CREATE INDEX duties_subject ON duties (subject);
+CREATE TABLE pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO pending SELECT id, seq FROM duties WHERE status = 'raised';
 """
 
 _Decided = tuple[bool, str | None, int]  # allows sharing, due_within, decision row id
@@ -261,7 +296,14 @@ _SEEN_MAX_BITS = 27
 _CHUNK = 256
 
 # A duty row in memory: a list, mutated in place when the status changes.
-_ID, _STATUS, _SUBJECT, _FINDING, _KASE, _DEC, _CAT, _PURPOSE, _DUE, _BECAUSE, _RAISED = range(11)
+(_ID, _STATUS, _SUBJECT, _FINDING, _KASE, _DEC, _CAT, _PURPOSE, _DUE, _BECAUSE, _RAISED, _SEQ) = (
+    range(12)
+)
+
+
+def _memory_row(row: Sequence[Any]) -> list[Any]:
+    """A duty row in memory from ``SELECT {_DUTY_COLUMNS}, seq``."""
+    return [*row[:9], tuple(json.loads(row[9])), row[10], row[11]]
 
 
 def _ref(kind: str, agency: str, key: str) -> str:
@@ -500,7 +542,9 @@ class DutyMonitor:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            self._migrate()
             self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
         except sqlite3.Error as exc:
             raise DutyError(f"cannot open duty store `{self.store}`: {exc}") from exc
         fp = _fingerprint(registry)
@@ -513,6 +557,7 @@ class DutyMonitor:
                 f"not `{fp}`; use a new store"
             )
         self._seen = self._read_seen()
+        self._next_seq = self._read_next_seq()
         cats = _proactive_categories(registry) if prefilter else None
         self._pair_categories = cats
         self._engine = PairEngine(
@@ -524,6 +569,30 @@ class DutyMonitor:
         self._db.execute("BEGIN")
 
     # -- the store and its in-memory side ----------------------------------------------
+
+    def _migrate(self) -> None:
+        """Bring a store written by an earlier version to the current tables, in one go."""
+        db = self._db
+        if not _has_table(db, "duties") or _has_table(db, "pending"):
+            return  # new, or current
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if version is not None:
+            raise DutyError(
+                f"duty store `{self.store}` has tables of version `{version[0]}`, "
+                f"this misec_rules reads version {_SCHEMA_VERSION}"
+            )
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _MIGRATE_1_TO_2.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _read_next_seq(self) -> int:
+        return int(self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM duties").fetchone()[0])
 
     def _subject(self, subject: str) -> _Subject:
         """The subject's facts and duties, from memory or else from the store."""
@@ -547,13 +616,13 @@ class DutyMonitor:
             # a raised duty needs its finding and its case standing: only then
             # can the store hold one (or one a new pair could collide with)
             rows = self._db.execute(
-                f"SELECT {_DUTY_COLUMNS} FROM duties INDEXED BY duties_subject "
+                f"SELECT {_DUTY_COLUMNS}, seq FROM duties INDEXED BY duties_subject "
                 "WHERE subject = ? ORDER BY seq",
                 (subject,),
             ).fetchall()
             for row in rows:
                 if row[1] == "raised" or (row[3] in facts and row[4] in facts):
-                    state.duties[row[0]] = [*row[:9], tuple(json.loads(row[9])), row[10]]
+                    state.duties[row[0]] = _memory_row(row)
         subjects[subject] = state
         return state
 
@@ -598,22 +667,24 @@ class DutyMonitor:
             self._staged_facts.clear()
             self._fresh_facts.clear()
         if self._new_duties:
+            new = self._new_duties.values()
             db.executemany(
-                f"INSERT OR IGNORE INTO duties ({_DUTY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (*r[:_BECAUSE], _because_json(r[_BECAUSE]), r[_RAISED])
-                    for r in self._new_duties.values()
-                ],
+                f"INSERT INTO duties ({_DUTY_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(*r[:_BECAUSE], _because_json(r[_BECAUSE]), r[_RAISED], r[_SEQ]) for r in new],
+            )
+            db.executemany(
+                "INSERT INTO pending VALUES (?, ?)",
+                [(r[_ID], r[_SEQ]) for r in new if r[_STATUS] == "raised"],
             )
             self._new_duties.clear()
         if self._changed_duties:
+            # each was raised in the store (so in `pending`) and is raised no more
+            changed = self._changed_duties.values()
             db.executemany(
-                "UPDATE duties SET status = ?, because = ? WHERE id = ?",
-                [
-                    (r[_STATUS], _because_json(r[_BECAUSE]), r[_ID])
-                    for r in self._changed_duties.values()
-                ],
+                "UPDATE duties SET status = ?, because = ? WHERE seq = ?",
+                [(r[_STATUS], _because_json(r[_BECAUSE]), r[_SEQ]) for r in changed],
             )
+            db.executemany("DELETE FROM pending WHERE id = ?", [(r[_ID],) for r in changed])
             self._changed_duties.clear()
         # nothing is staged now: subjects may be dropped from memory
         subjects = self._subjects
@@ -631,6 +702,7 @@ class DutyMonitor:
         self._db.execute("ROLLBACK")
         self._db.execute("BEGIN")
         self._uncommitted = 0
+        self._next_seq = self._read_next_seq()
         self._staged_events.clear()
         self._staged_facts.clear()
         self._fresh_facts.clear()
@@ -1049,7 +1121,9 @@ class DutyMonitor:
             due,
             because,
             later_text,
+            self._next_seq,
         ]
+        self._next_seq += 1
         state.duties[duty_id] = row
         self._new_duties[duty_id] = row
         self.stats["raised"] += 1
@@ -1060,18 +1134,19 @@ class DutyMonitor:
         row = self._new_duties.get(duty_id) or self._changed_duties.get(duty_id)
         if row is None:
             found = self._db.execute(
-                "SELECT subject, status FROM duties WHERE id = ?", (duty_id,)
+                "SELECT subject, seq FROM duties WHERE seq = (SELECT seq FROM pending WHERE id = ?)",
+                (duty_id,),
             ).fetchone()
-            if found is None or found[1] != "raised":
-                return None
+            if found is None:
+                return None  # not raised (or no such duty)
             # raised in the store and unchanged since: the subject's row in memory
             state = self._subject(found[0])
             row = state.duties.get(duty_id)
             if row is None:  # pragma: no cover - a raised duty's facts always stand
                 full = self._db.execute(
-                    f"SELECT {_DUTY_COLUMNS} FROM duties WHERE id = ?", (duty_id,)
+                    f"SELECT {_DUTY_COLUMNS}, seq FROM duties WHERE seq = ?", (found[1],)
                 ).fetchone()
-                row = [*full[:9], tuple(json.loads(full[9])), full[10]]
+                row = _memory_row(full)
                 state.duties[duty_id] = row
         if row[_STATUS] != "raised":
             return None
