@@ -53,6 +53,7 @@ __all__ = [
     "check_literals",
     "json_str",
     "literal_budget",
+    "loads_compact",
 ]
 
 #: durable_rules hangs once one attribute is tested against this many literals.
@@ -294,7 +295,7 @@ class PairEngine:
             return
         message = result[1]
         while message:
-            for name, content in _loads(message).items():
+            for name, content in loads_compact(message).items():
                 try:
                     self._actions[name](content)
                 except BaseException as exc:  # durable would swallow it: keep it
@@ -436,7 +437,7 @@ class PairEngine:
                         return []
                     facts.append(text)
                     batch = "[" + ",".join(_with_sid(f, subject) for f in facts) + "]"
-                    self._only = _loads(text)
+                    self._only = loads_compact(text)
                     try:
                         self._run("fact", _dr_c.assert_facts, batch, event_id)
                     finally:
@@ -492,8 +493,12 @@ class PairEngine:
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def _loads(text: str) -> Any:
-    """``json.loads`` for the engine's own compact JSON, straight to the C scanner."""
+def loads_compact(text: str) -> Any:
+    """``json.loads`` of JSON that starts with its value (the engine's, the store's facts).
+
+    Straight to the C scanner, without the decoder's checks around it: about
+    three times faster on a fact.
+    """
     return _scan(text, 0)[0]
 
 

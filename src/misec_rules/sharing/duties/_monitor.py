@@ -31,6 +31,7 @@ from misec_rules.sharing.duties._durable import (
     MAX_LIVE_SESSIONS,
     PairEngine,
     json_str,
+    loads_compact,
 )
 from misec_rules.sharing.duties._events import (
     PURPOSE_OF_CASE,
@@ -609,7 +610,7 @@ class DutyMonitor:
         for ref, text in self._db.execute(
             "SELECT ref, fact FROM facts WHERE subject = ?", (subject,)
         ):
-            fact = json.loads(text)
+            fact = loads_compact(text)  # compact JSON we wrote: the scanner alone
             facts[ref] = (text, fact["t"], fact["agency"], fact["v"])
             kinds.add(fact["t"])
         if len(kinds) == 2:
