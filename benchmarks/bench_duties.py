@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import hashlib
 import os
 import random
 import sys
@@ -100,8 +101,18 @@ def _script(
     return out
 
 
+def _opaque(text: str) -> str:
+    """A random-looking id derived from ``text`` (as a pseudonym or a UUID looks)."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def events(
-    n: int, subjects: int, window: int, seed: int, finding_share: float = 1.0
+    n: int,
+    subjects: int,
+    window: int,
+    seed: int,
+    finding_share: float = 1.0,
+    opaque_ids: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """A reproducible stream of ``n`` events over ``subjects`` subjects.
 
@@ -110,6 +121,10 @@ def events(
     ends the next subject becomes active.  After the last subject the ids wrap
     around, so subjects come back with new cases (their old facts are reloaded
     from the store).  ``window=0`` makes every subject active at once.
+    Subject references and event ids count up (``P0000001``, ``e00000001``),
+    which keeps the store's keys in order; ``opaque_ids`` makes both random
+    hex strings, as real pseudonyms and UUIDs are, so that each write goes to
+    a random page of the store's indexes.
     """
     rng = random.Random(seed)
     width = min(window or subjects, subjects)
@@ -130,7 +145,9 @@ def events(
         if not active[slot]:
             active[slot] = fresh()
         day = i * 1460 // max(n, 1)  # four years
-        ev["id"] = f"e{i:08d}"
+        ev["id"] = _opaque(f"e{i}") if opaque_ids else f"e{i:08d}"
+        if opaque_ids:
+            ev["subject"] = _opaque(ev["subject"])
         ev["at"] = (
             f"{2021 + day // 365}-{1 + day % 365 // 31 % 12:02d}-{1 + day % 28:02d}T10:00:00+02:00"
         )
@@ -179,7 +196,15 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     ) as m:
         chunk: list[dict[str, Any]] = []
         for i, raw in enumerate(
-            events(args.events, args.subjects, args.window, args.seed, args.finding_share), 1
+            events(
+                args.events,
+                args.subjects,
+                args.window,
+                args.seed,
+                args.finding_share,
+                args.opaque_ids,
+            ),
+            1,
         ):
             chunk.append(raw)
             if len(chunk) < step and i < args.events:
@@ -270,7 +295,15 @@ def bench_durable_alone(args: argparse.Namespace) -> dict[str, Any]:
     c0 = time.process_time()
     samples: list[tuple[int, float]] = []
     for i, raw in enumerate(
-        events(args.events, args.subjects, args.window, args.seed, args.finding_share), 1
+        events(
+            args.events,
+            args.subjects,
+            args.window,
+            args.seed,
+            args.finding_share,
+            args.opaque_ids,
+        ),
+        1,
     ):
         if i % args.sample_every == 0:
             samples.append((i, rss_mb()))
@@ -349,6 +382,11 @@ def main() -> None:
     ap.add_argument(
         "--sample-every", type=int, default=0, help="RSS sample period (default events/10)"
     )
+    ap.add_argument(
+        "--opaque-ids",
+        action="store_true",
+        help="random hex subject references and event ids instead of counting ones",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--store", type=Path, default=None, help="SQLite store (default: a temp file)")
     ap.add_argument("--skip-peer", action="store_true")
@@ -368,7 +406,7 @@ def main() -> None:
         f"events={args.events:,} subjects={args.subjects:,} window={args.window or 'all'} "
         f"finding_share={args.finding_share} max_sessions={args.max_sessions} "
         f"commit_every={args.commit_every} api={args.api} "
-        f"deliver_commit_every={args.deliver_commit_every} "
+        f"deliver_commit_every={args.deliver_commit_every} opaque_ids={args.opaque_ids} "
         f"python={sys.version.split()[0]}",
         flush=True,
     )
