@@ -108,13 +108,19 @@ def test_a_version_1_store_is_migrated_with_nothing_lost(tmp_path, ev):
         assert len(m.duties()) == len(before) + 1  # reopened: nothing migrated twice
 
 
-def test_a_store_of_an_unknown_version_is_refused(tmp_path, fake_registry):
+@pytest.mark.parametrize("drop_pending", [False, True])
+def test_a_store_of_an_unknown_version_is_refused(tmp_path, fake_registry, drop_pending):
+    """A later version's store is refused, whatever tables it has, and left as it was."""
     store = tmp_path / "d.sqlite"
     with DutyMonitor(fake_registry, store=store):
         pass
     db = sqlite3.connect(store, isolation_level=None)
-    db.execute("DROP TABLE pending")
+    if drop_pending:
+        db.execute("DROP TABLE pending")
     db.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
     db.close()
     with pytest.raises(DutyError, match=r"d\.sqlite` has tables of version `9`"):
         DutyMonitor(fake_registry, store=store)
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("9",)
+    db.close()

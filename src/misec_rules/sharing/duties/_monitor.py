@@ -583,14 +583,18 @@ class DutyMonitor:
     def _migrate(self) -> None:
         """Bring a store written by an earlier version to the current tables, in one go."""
         db = self._db
-        if not _has_table(db, "duties") or _has_table(db, "pending"):
-            return  # new, or current
-        version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if version is not None:
+        version = (
+            db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if _has_table(db, "meta")
+            else None
+        )
+        if version is not None and version[0] != _SCHEMA_VERSION:
             raise DutyError(
                 f"duty store `{self.store}` has tables of version `{version[0]}`, "
                 f"this misec_rules reads version {_SCHEMA_VERSION}"
             )
+        if not _has_table(db, "duties") or _has_table(db, "pending"):
+            return  # new, or current
         db.execute("BEGIN IMMEDIATE")
         try:
             for statement in _MIGRATE_1_TO_2.split(";"):
