@@ -4,12 +4,14 @@ Run by hand::
 
     .venv/bin/python benchmarks/bench_duties.py --events 100000 --subjects 10000
     .venv/bin/python benchmarks/bench_duties.py --events 1000000 --subjects 100000
+    .venv/bin/python benchmarks/bench_duties.py --events 1000000 --subjects 100000 --opaque-ids
 
 The event stream is synthetic and reproducible (``--seed``): subjects become
 active in a sliding window (``--window`` subjects at a time, like cases that
 open, collect findings and close over weeks); ``--window 0`` spreads every
 event over all subjects at random, the worst case for the monitor's bounded
-session cache.  Findings come from SUPO, the police, KRP and the Border Guard
+session cache; ``--opaque-ids`` gives random hex subjects and event ids (as
+pseudonyms and UUIDs are) instead of counting ones.  Findings come from SUPO, the police, KRP and the Border Guard
 in categories the Finnish ruleset lets them share proactively with Migri, so
 duties are raised, withdrawn and delivered.
 
