@@ -11,9 +11,10 @@ active in a sliding window (``--window`` subjects at a time, like cases that
 open, collect findings and close over weeks); ``--window 0`` spreads every
 event over all subjects at random, the worst case for the monitor's bounded
 session cache; ``--opaque-ids`` gives random hex subjects and event ids (as
-pseudonyms and UUIDs are) instead of counting ones.  Findings come from SUPO, the police, KRP and the Border Guard
-in categories the Finnish ruleset lets them share proactively with Migri, so
-duties are raised, withdrawn and delivered.
+pseudonyms and UUIDs are) instead of counting ones.  Findings come from SUPO,
+the police, KRP and the Border Guard in categories the Finnish ruleset lets
+them share proactively with Migri, so duties are raised, withdrawn and
+delivered.
 
 Figures printed: events per second for the monitor (durable_rules + decisions +
 SQLite, commits batched every ``--commit-every`` events), the same events as
