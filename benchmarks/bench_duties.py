@@ -157,6 +157,13 @@ def events(
         yield ev
 
 
+def stream(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """The benchmark's events as the command line sets them."""
+    return events(
+        args.events, args.subjects, args.window, args.seed, args.finding_share, args.opaque_ids
+    )
+
+
 def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     """Run the stream through a DutyMonitor; CPU time counted inside the monitor's calls only.
 
@@ -199,14 +206,7 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     ) as m:
         chunk: list[dict[str, Any]] = []
         for i, raw in enumerate(
-            events(
-                args.events,
-                args.subjects,
-                args.window,
-                args.seed,
-                args.finding_share,
-                args.opaque_ids,
-            ),
+            stream(args),
             1,
         ):
             chunk.append(raw)
@@ -298,14 +298,7 @@ def bench_durable_alone(args: argparse.Namespace) -> dict[str, Any]:
     c0 = time.process_time()
     samples: list[tuple[int, float]] = []
     for i, raw in enumerate(
-        events(
-            args.events,
-            args.subjects,
-            args.window,
-            args.seed,
-            args.finding_share,
-            args.opaque_ids,
-        ),
+        stream(args),
         1,
     ):
         if i % args.sample_every == 0:
