@@ -314,6 +314,11 @@ def _memory_row(row: Sequence[Any]) -> list[Any]:
     return [*row[:9], tuple(json.loads(row[9])), row[10], row[11]]
 
 
+def _pair_order(pair: tuple[Mapping[str, Any], Mapping[str, Any]]) -> tuple[str, str]:
+    """Pairs raised by one event are ordered by their finding's, then their case's event id."""
+    return pair[0]["eid"], pair[1]["eid"]
+
+
 def _ref(kind: str, agency: str, key: str) -> str:
     return f"{kind}\x1f{agency}\x1f{key}"
 
@@ -1059,6 +1064,11 @@ class DutyMonitor:
             staged[key] = text
             if not pairs:
                 return []
+            if len(pairs) > 1:
+                # durable_rules reports the pairs of one fact in an order that depends
+                # on whether the session was live or rebuilt: raise them in the order
+                # of their events, so a resumed run lists duties as a straight one
+                pairs.sort(key=_pair_order)
             out = []
             for f, k in pairs:
                 row = self._raise(state, subject, f, k)
