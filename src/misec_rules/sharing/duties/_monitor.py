@@ -239,7 +239,15 @@ def _read_rows(db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> list[Sh
 
 # --- the monitor -------------------------------------------------------------------
 
-_SCHEMA = """
+#: The duties table's columns (the same in a new store and in a migrated one).
+_DUTIES_COLUMNS_DDL = """
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
+  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
+  decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
+  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL"""
+_PENDING_DDL = "pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID"
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS facts (
@@ -247,13 +255,9 @@ CREATE TABLE IF NOT EXISTS facts (
   PRIMARY KEY (subject, ref)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS duties (
-  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
-  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
-  decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
-  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duties ({_DUTIES_COLUMNS_DDL});
 CREATE INDEX IF NOT EXISTS duties_subject ON duties (subject);
-CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {_PENDING_DDL};
 """
 # Duty ids are hashes: an index of every id would take each new duty to a random
 # page of a tree that grows without end, and each commit would write hundreds of
@@ -264,18 +268,14 @@ CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) W
 #: Version of the store's tables; version 1 (no ``schema`` key) indexed every duty id.
 _SCHEMA_VERSION = "2"
 
-_MIGRATE_1_TO_2 = """
-CREATE TABLE duties_v2 (
-  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
-  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
-  decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
-  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL);
+_MIGRATE_1_TO_2 = f"""
+CREATE TABLE duties_v2 ({_DUTIES_COLUMNS_DDL});
 INSERT INTO duties_v2 SELECT seq, id, status, subject, finding, kase, decision, category,
   purpose, due, because, raised_at FROM duties;
 DROP TABLE duties;
 ALTER TABLE duties_v2 RENAME TO duties;
 CREATE INDEX duties_subject ON duties (subject);
-CREATE TABLE pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE {_PENDING_DDL};
 INSERT INTO pending SELECT id, seq FROM duties WHERE status = 'raised';
 """
 
