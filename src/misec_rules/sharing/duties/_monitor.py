@@ -14,6 +14,7 @@ import calendar
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import re
 import sqlite3
@@ -174,6 +175,9 @@ class SharingDuty:
 _DUTY_COLUMNS = (
     "id, status, subject, finding, kase, decision, category, purpose, due, because, raised_at"
 )
+_DUTY_COLUMNS_NO_SUBJECT = (
+    "id, status, finding, kase, decision, category, purpose, due, because, raised_at"
+)
 
 
 def _duty_from_row(
@@ -203,9 +207,16 @@ def _duty_from_row(
 
 
 def _select_duties(db: sqlite3.Connection, status: str | None) -> list[SharingDuty]:
+    version = _store_version(db)
     if status is None:
         rows = db.execute(f"SELECT {_DUTY_COLUMNS} FROM duties ORDER BY seq").fetchall()
-    elif status == "raised" and _has_table(db, "pending"):
+    elif status == "raised" and version == _SCHEMA_VERSION:
+        columns = ", ".join(f"d.{c}" for c in _DUTY_COLUMNS.split(", "))
+        rows = db.execute(
+            f"SELECT {columns} FROM pending AS p JOIN duties AS d "
+            "ON d.subject = p.subject AND d.seq = p.seq ORDER BY p.seq"
+        ).fetchall()
+    elif status == "raised" and version == "2":
         rows = db.execute(
             f"SELECT {_DUTY_COLUMNS} FROM duties WHERE seq IN (SELECT seq FROM pending) "
             "ORDER BY seq"
@@ -224,6 +235,18 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
     return found is not None
 
 
+def _store_version(db: sqlite3.Connection) -> str | None:
+    """The version of a store's tables; None for a new (empty) store."""
+    if not _has_table(db, "duties"):
+        return None
+    row = (
+        db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if _has_table(db, "meta")
+        else None
+    )
+    return "1" if row is None else str(row[0])
+
+
 def _read_rows(db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> list[SharingDuty]:
     cache: dict[int, dict[str, Any]] = {}
     out = []
@@ -239,13 +262,23 @@ def _read_rows(db: sqlite3.Connection, rows: Iterable[Sequence[Any]]) -> list[Sh
 
 # --- the monitor -------------------------------------------------------------------
 
-#: The duties table's columns (the same in a new store and in a migrated one).
-_DUTIES_COLUMNS_DDL = """
-  seq INTEGER PRIMARY KEY, id TEXT NOT NULL, status TEXT NOT NULL,
-  subject TEXT NOT NULL, finding TEXT NOT NULL, kase TEXT NOT NULL,
+#: The duties table.  Rows are kept in the order of their subject, then of the
+#: order raised (``seq``, unique over the store), so that the duties one event
+#: raises or withdraws, and a subject's other rows, share pages.
+_DUTIES_TABLE = """(
+  subject TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL,
+  finding TEXT NOT NULL, kase TEXT NOT NULL,
   decision INTEGER NOT NULL REFERENCES decisions (id), category TEXT NOT NULL,
-  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL"""
-_PENDING_DDL = "pending (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID"
+  purpose TEXT NOT NULL, due TEXT, because TEXT NOT NULL, raised_at TEXT NOT NULL,
+  PRIMARY KEY (subject, seq)) WITHOUT ROWID"""
+#: Raised duties by id (to deliver or withdraw them): the only ones looked up by id.
+_PENDING_TABLE = """(
+  id TEXT PRIMARY KEY, subject TEXT NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID"""
+
+#: A ``facts`` row whose ``ref`` starts with this marks an event of the subject as
+#: processed (the rest of ``ref`` is the event id; ``fact`` is empty).  Facts'
+#: refs start with ``case`` or ``finding``, so they sort before every marker.
+_EVENT_MARK = "~"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -255,28 +288,37 @@ CREATE TABLE IF NOT EXISTS facts (
   PRIMARY KEY (subject, ref)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS decisions (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS duties ({_DUTIES_COLUMNS_DDL});
-CREATE INDEX IF NOT EXISTS duties_subject ON duties (subject);
-CREATE TABLE IF NOT EXISTS {_PENDING_DDL};
+CREATE TABLE IF NOT EXISTS duties {_DUTIES_TABLE};
+CREATE TABLE IF NOT EXISTS pending {_PENDING_TABLE};
 """
-# Duty ids are hashes: an index of every id would take each new duty to a random
-# page of a tree that grows without end, and each commit would write hundreds of
-# such pages.  Only raised duties are looked up by id (to deliver or withdraw
-# them), so only they are indexed by id, in `pending`, which stays small.
-# (No duty is raised twice: the monitor checks the subject's duties in memory.)
+# Subject references, event ids and duty ids are pseudonyms, UUIDs and hashes:
+# keys in no useful order.  Every key an event writes under is its subject's: its
+# facts, the mark that it was processed (in `facts`, next to them) and the
+# duties it raises or withdraws (in `duties`, in subject order).  An event
+# therefore dirties about two pages, where keys of their own (an index of event
+# ids, of every duty id, of duties by subject) made it about three of a tree
+# each, on random pages.  `events` keeps the ids of deliveries (which need not
+# name a subject) and those of events processed by versions 1 and 2.
 
-#: Version of the store's tables; version 1 (no ``schema`` key) indexed every duty id.
-_SCHEMA_VERSION = "2"
+#: Version of the store's tables.  Version 1 (0.1.0, no ``schema`` key) indexed
+#: every duty id; version 2 kept duties in the order raised, with an index by
+#: subject, and every processed event id in ``events``.
+_SCHEMA_VERSION = "3"
 
-_MIGRATE_1_TO_2 = f"""
-CREATE TABLE duties_v2 ({_DUTIES_COLUMNS_DDL});
-INSERT INTO duties_v2 SELECT seq, id, status, subject, finding, kase, decision, category,
-  purpose, due, because, raised_at FROM duties;
+#: From version 1 or 2: duties in subject order, `pending` rebuilt from them.
+#: Event ids stay in `events`, where they are still looked up.
+_MIGRATE_TO_3 = f"""
+CREATE TABLE duties_v3 {_DUTIES_TABLE};
+INSERT INTO duties_v3 (subject, seq, {_DUTY_COLUMNS_NO_SUBJECT})
+  SELECT subject, seq, {_DUTY_COLUMNS_NO_SUBJECT} FROM duties;
+CREATE TABLE pending_v3 {_PENDING_TABLE};
+INSERT INTO pending_v3 SELECT id, subject, seq FROM duties WHERE status = 'raised';
 DROP TABLE duties;
-ALTER TABLE duties_v2 RENAME TO duties;
-CREATE INDEX duties_subject ON duties (subject);
-CREATE TABLE {_PENDING_DDL};
-INSERT INTO pending SELECT id, seq FROM duties WHERE status = 'raised';
+DROP TABLE IF EXISTS pending;
+ALTER TABLE duties_v3 RENAME TO duties;
+ALTER TABLE pending_v3 RENAME TO pending;
+INSERT OR REPLACE INTO meta VALUES
+  ('next_seq', (SELECT coalesce(max(seq), 0) + 1 FROM duties));
 """
 
 _Decided = tuple[bool, str | None, int]  # allows sharing, due_within, decision row id
@@ -321,6 +363,11 @@ def _pair_order(pair: tuple[Mapping[str, Any], Mapping[str, Any]]) -> tuple[str,
 
 def _ref(kind: str, agency: str, key: str) -> str:
     return f"{kind}\x1f{agency}\x1f{key}"
+
+
+def _marks(values: Sequence[object]) -> str:
+    """``?`` placeholders for ``values``, comma-separated."""
+    return ",".join("?" * len(values))
 
 
 def _plain_text(text: str) -> bool:
@@ -535,7 +582,8 @@ class DutyMonitor:
         self._decision_ids: dict[str, int] = {}
         # the in-memory side of the store: subjects, and the writes not yet in SQLite
         self._subjects: OrderedDict[str, _Subject] = OrderedDict()
-        self._staged_events: dict[str, None] = {}
+        # (subject, event id) of events processed since the last flush ("" for deliveries)
+        self._staged_events: dict[tuple[str, str], None] = {}
         self._staged_facts: dict[tuple[str, str], str | None] = {}
         # staged facts the store does not hold: withdrawn before a flush, never written
         self._fresh_facts: set[tuple[str, str]] = set()
@@ -588,21 +636,17 @@ class DutyMonitor:
     def _migrate(self) -> None:
         """Bring a store written by an earlier version to the current tables, in one go."""
         db = self._db
-        version = (
-            db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if _has_table(db, "meta")
-            else None
-        )
-        if version is not None and version[0] != _SCHEMA_VERSION:
+        version = _store_version(db)
+        if version is None or version == _SCHEMA_VERSION:
+            return  # new, or current
+        if version not in ("1", "2"):
             raise DutyError(
-                f"duty store `{self.store}` has tables of version `{version[0]}`, "
+                f"duty store `{self.store}` has tables of version `{version}`, "
                 f"this misec_rules reads version {_SCHEMA_VERSION}"
             )
-        if not _has_table(db, "duties") or _has_table(db, "pending"):
-            return  # new, or current
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _MIGRATE_1_TO_2.split(";"):
+            for statement in _MIGRATE_TO_3.split(";"):
                 if statement.strip():
                     db.execute(statement)
         except BaseException:
@@ -611,7 +655,8 @@ class DutyMonitor:
         db.execute("COMMIT")
 
     def _read_next_seq(self) -> int:
-        return int(self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM duties").fetchone()[0])
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'next_seq'").fetchone()
+        return int(row[0]) if row is not None else 1
 
     def _subject(self, subject: str) -> _Subject:
         """The subject's facts and duties, from memory or else from the store."""
@@ -626,7 +671,7 @@ class DutyMonitor:
         facts = state.facts
         kinds = set()
         for ref, text in self._db.execute(
-            "SELECT ref, fact FROM facts WHERE subject = ?", (subject,)
+            "SELECT ref, fact FROM facts WHERE subject = ? AND ref < ?", (subject, _EVENT_MARK)
         ):
             fact = loads_compact(text)  # compact JSON we wrote: the scanner alone
             facts[ref] = (text, fact["t"], fact["agency"], fact["v"])
@@ -635,8 +680,7 @@ class DutyMonitor:
             # a raised duty needs its finding and its case standing: only then
             # can the store hold one (or one a new pair could collide with)
             rows = self._db.execute(
-                f"SELECT {_DUTY_COLUMNS}, seq FROM duties INDEXED BY duties_subject "
-                "WHERE subject = ? ORDER BY seq",
+                f"SELECT {_DUTY_COLUMNS}, seq FROM duties WHERE subject = ? ORDER BY seq",
                 (subject,),
             ).fetchall()
             for row in rows:
@@ -648,18 +692,61 @@ class DutyMonitor:
     def _read_seen(self, min_bits: int | None = None) -> _SeenIds:
         """The filter of processed event ids, built from the store (staging flushed)."""
         min_bits = _SEEN_MIN_BITS if min_bits is None else min_bits
-        count = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
-        ids = (r[0] for r in self._db.execute("SELECT id FROM events"))
+        db = self._db
+        count = db.execute(
+            "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM facts WHERE ref > ?)",
+            (_EVENT_MARK,),
+        ).fetchone()[0]
+        ids = itertools.chain(
+            (r[0] for r in db.execute("SELECT id FROM events")),
+            (
+                r[0]
+                for r in db.execute(
+                    "SELECT substr(ref, 2) FROM facts WHERE ref > ?", (_EVENT_MARK,)
+                )
+            ),
+        )
         return _SeenIds(ids, count, min_bits=min_bits)
 
-    def _processed(self, event_id: str) -> bool:
-        """Whether an event with this id was processed (committed, flushed or staged)."""
-        if event_id in self._staged_events:
+    @staticmethod
+    def _event_key(ev: DutyEvent) -> tuple[str, str]:
+        """Under what an event is recorded as processed: its subject's, or none (deliveries)."""
+        return ("" if ev.type == "duty_delivered" else ev.subject, ev.id)
+
+    def _processed(self, ev: DutyEvent) -> bool:
+        """Whether this event was processed (committed, flushed or staged)."""
+        key = self._event_key(ev)
+        if key in self._staged_events:
             return True
-        if not self._seen.maybe(event_id):
+        if not self._seen.maybe(ev.id):
             return False
-        row = self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
-        return row is not None
+        db = self._db
+        if key[0]:
+            row = db.execute(
+                "SELECT 1 FROM facts WHERE subject = ? AND ref = ?", (key[0], _EVENT_MARK + ev.id)
+            ).fetchone()
+            if row is not None:
+                return True
+        # deliveries, and events processed by versions 1 and 2 of the store
+        return db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone() is not None
+
+    def _processed_keys(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these events (keys from :meth:`_event_key`) the store holds as processed."""
+        if not keys:
+            return set()
+        db = self._db
+        ids = [k[1] for k in keys]
+        old = {r[0] for r in db.execute(f"SELECT id FROM events WHERE id IN ({_marks(ids)})", ids)}
+        done = {k for k in keys if k[1] in old}
+        marks = [(k[0], _EVENT_MARK + k[1]) for k in keys if k[0] and k not in done]
+        if marks:
+            found = db.execute(
+                "SELECT subject, substr(ref, 2) FROM facts WHERE (subject, ref) IN "
+                f"(SELECT column1, column2 FROM (VALUES {','.join(['(?, ?)'] * len(marks))}))",
+                [v for m in marks for v in m],
+            )
+            done.update(found)
+        return done
 
     def _load_facts(self, subject: str) -> list[str]:
         """The subject's standing facts (their JSON), for the engine to reload."""
@@ -674,8 +761,13 @@ class DutyMonitor:
         """Write the staged events, facts and duties into the open transaction."""
         db = self._db
         if self._staged_events:
-            db.executemany("INSERT INTO events VALUES (?)", [(e,) for e in self._staged_events])
-            self._staged_events.clear()
+            staged = self._staged_events
+            db.executemany(
+                "INSERT INTO facts VALUES (?, ?, '')",
+                [(s, _EVENT_MARK + e) for s, e in staged if s],
+            )
+            db.executemany("INSERT INTO events VALUES (?)", [(e,) for s, e in staged if not s])
+            staged.clear()
         if self._staged_facts:
             gone = [key for key, text in self._staged_facts.items() if text is None]
             if gone:
@@ -692,16 +784,17 @@ class DutyMonitor:
                 [(*r[:_BECAUSE], _because_json(r[_BECAUSE]), r[_RAISED], r[_SEQ]) for r in new],
             )
             db.executemany(
-                "INSERT INTO pending VALUES (?, ?)",
-                [(r[_ID], r[_SEQ]) for r in new if r[_STATUS] == "raised"],
+                "INSERT INTO pending VALUES (?, ?, ?)",
+                [(r[_ID], r[_SUBJECT], r[_SEQ]) for r in new if r[_STATUS] == "raised"],
             )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (self._next_seq,))
             self._new_duties.clear()
         if self._changed_duties:
             # each was raised in the store (so in `pending`) and is raised no more
             changed = self._changed_duties.values()
             db.executemany(
-                "UPDATE duties SET status = ?, because = ? WHERE seq = ?",
-                [(r[_STATUS], _because_json(r[_BECAUSE]), r[_SEQ]) for r in changed],
+                "UPDATE duties SET status = ?, because = ? WHERE subject = ? AND seq = ?",
+                [(r[_STATUS], _because_json(r[_BECAUSE]), r[_SUBJECT], r[_SEQ]) for r in changed],
             )
             db.executemany("DELETE FROM pending WHERE id = ?", [(r[_ID],) for r in changed])
             self._changed_duties.clear()
@@ -891,7 +984,7 @@ class DutyMonitor:
         """
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
-            if self._processed(ev.id):
+            if self._processed(ev):
                 self.stats["skipped"] += 1
                 return []
             changed = self._process_new(ev, True)
@@ -943,23 +1036,16 @@ class DutyMonitor:
         audit = self.audit
         build = collect or audit is not None
         with self._lock:
-            staged, seen = self._staged_events, self._seen
-            ids = list({ev.id: None for ev in chunk if ev.id not in staged and seen.maybe(ev.id)})
-            marks = ",".join("?" * len(ids))
-            done = (
-                {
-                    r[0]
-                    for r in self._db.execute(f"SELECT id FROM events WHERE id IN ({marks})", ids)
-                }
-                if ids
-                else set()
-            )
+            staged, seen, key_of = self._staged_events, self._seen, self._event_key
+            keys = {key_of(ev): None for ev in chunk if seen.maybe(ev.id)}
+            done = self._processed_keys([k for k in keys if k not in staged])
             for ev in chunk:
-                if ev.id in done or ev.id in self._staged_events:
+                key = key_of(ev)
+                if key in done or key in self._staged_events:
                     self.stats["skipped"] += 1
                     continue
                 changed = self._process_new(ev, build)
-                done.add(ev.id)  # a flush may have moved it out of the staged ids
+                done.add(key)  # a flush may have moved it out of the staged ids
                 if changed:
                     if audit is not None:
                         for duty in changed:
@@ -971,7 +1057,7 @@ class DutyMonitor:
         """Apply an event not processed before (the lock held); roll back on failure."""
         try:
             rows = self._apply(ev)
-            self._staged_events[ev.id] = None
+            self._staged_events[self._event_key(ev)] = None
             seen = self._seen
             seen.add(ev.id)
             if seen.full:
@@ -1158,8 +1244,7 @@ class DutyMonitor:
         row = self._new_duties.get(duty_id) or self._changed_duties.get(duty_id)
         if row is None:
             found = self._db.execute(
-                "SELECT subject, seq FROM duties WHERE seq = (SELECT seq FROM pending WHERE id = ?)",
-                (duty_id,),
+                "SELECT subject, seq FROM pending WHERE id = ?", (duty_id,)
             ).fetchone()
             if found is None:
                 return None  # not raised (or no such duty)
@@ -1168,7 +1253,8 @@ class DutyMonitor:
             row = state.duties.get(duty_id)
             if row is None:  # pragma: no cover - a raised duty's facts always stand
                 full = self._db.execute(
-                    f"SELECT {_DUTY_COLUMNS}, seq FROM duties WHERE seq = ?", (found[1],)
+                    f"SELECT {_DUTY_COLUMNS}, seq FROM duties WHERE subject = ? AND seq = ?",
+                    found,
                 ).fetchone()
                 row = _memory_row(full)
                 state.duties[duty_id] = row
