@@ -274,11 +274,17 @@ def test_fi_no_duty_where_the_ruleset_has_no_proactive_rule(fi_registry, ev):
     assert _run(fi_registry, events) == []
 
 
-def test_fi_prefilter_changes_nothing(fi_registry):
-    """The category prefilter inside durable_rules gives the same duties as none."""
+@pytest.mark.parametrize(("seed", "max_sessions"), [(7, 512), (11, 2), (23, 1)])
+def test_fi_prefilter_changes_nothing(fi_registry, seed, max_sessions):
+    """The prefilters give the same duties as none, with sessions evicted and rebuilt or not.
+
+    The category prefilter inside durable_rules, and the pair filter that keeps
+    findings no proactive rule sends (RVL identity findings) and cases no such
+    rule receives (visa cases) out of the engine altogether.
+    """
     import random
 
-    rng = random.Random(7)
+    rng = random.Random(seed)
     agencies = ["MIGRI", "SUPO", "POLICE", "KRP", "RVL", "UM", "MISSION", "TULLI"]
     cats = [
         "security_assessment",
@@ -334,7 +340,14 @@ def test_fi_prefilter_changes_nothing(fi_registry):
                         "finding_id": p["finding_id"],
                     }
                 )
-    a = _run(fi_registry, events)
-    b = _run(fi_registry, events, prefilter=False)
-    assert [d.to_json() for d in a] == [d.to_json() for d in b]
-    assert len(a) > 5
+    stats = []
+    runs = []
+    for prefilter in (True, False):
+        with DutyMonitor(fi_registry, prefilter=prefilter, max_sessions=max_sessions) as m:
+            runs.append([d.to_json() for d in m.replay(events)])
+            stats.append(dict(m.stats))
+    assert runs[0] == runs[1]
+    assert len(runs[0]) > 5
+    assert {d["status"] for d in runs[0]} == {"raised", "withdrawn"}
+    # the filter kept facts out of the engine that it would otherwise have seen
+    assert stats[0]["engine_skipped"] > stats[1]["engine_skipped"]

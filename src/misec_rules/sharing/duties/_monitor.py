@@ -487,11 +487,60 @@ class _SeenIds:
         return self.size < _SEEN_MAX_BITS and self.count * 32 > (1 << self.size)
 
 
+#: A standing fact in memory: JSON text, ``t``, agency, ``v``, whether it can pair.
+_Fact = tuple[str, str, str, str, bool]
+
+
+class _PairFilter:
+    """Which findings and which cases can ever be in a pair that is decided.
+
+    A pair (a finding of agency A in category C, a case of agency B for
+    purpose P) can only be permitted or required if some proactive
+    may_share/must_share rule, in some version of the rulesets, has A among
+    its senders, C among its categories, B among its receivers and P among
+    its purposes.  So a finding whose (agency, category) no such rule sends,
+    and a case whose (agency, purpose) no such rule receives, never pair:
+    they are kept in memory and in the store, but the engine never sees them
+    and no decision is taken for them.  A necessary condition only: a pair
+    that passes is decided as before (it may still be refused).
+    """
+
+    __slots__ = ("receivers", "senders")
+
+    def __init__(self, rules: Iterable[Any]) -> None:
+        senders: set[tuple[str, str]] = set()
+        receivers: set[tuple[str, str]] = set()
+        for rule in rules:
+            if rule.modality in ("may_share", "must_share") and "proactive" in rule.initiatives:
+                senders.update((a, c) for a in rule.from_agencies for c in rule.covers)
+                receivers.update((a, p) for a in rule.to_agencies for p in rule.purpose_set)
+        self.senders = frozenset(senders)
+        self.receivers = frozenset(receivers)
+
+    def can_pair(self, kind: str, agency: str, value: str) -> bool:
+        """Whether a finding (``value``: its category) or case (its type) can pair."""
+        if kind == "finding":
+            return (agency, value) in self.senders
+        return (agency, PURPOSE_OF_CASE.get(value, "")) in self.receivers
+
+
+def _pair_filter(registry: Any) -> _PairFilter | None:
+    """The registry's :class:`_PairFilter`, or None if it does not expose its rules."""
+    rules = getattr(registry, "rules", None)
+    if rules is None:
+        return None
+    try:
+        return _PairFilter(rules)
+    except AttributeError:
+        return None
+
+
 class _Subject:
     """What the monitor holds in memory about one subject (a cache of the store).
 
-    ``facts``: ref -> (fact JSON text, ``t``, agency, ``v``) for each open
-    case and standing finding.  ``duties``: id -> row for every duty of the
+    ``facts``: ref -> (fact JSON text, ``t``, agency, ``v``, whether it can
+    be in a pair that is decided: see :class:`_PairFilter`) for each open
+    case and standing finding; the engine only ever holds those that can.  ``duties``: id -> row for every duty of the
     subject that is raised, or whose finding and case both stand (the only
     ones a new pair could collide with), in the order raised.  Rows changed
     since the last flush are the same list objects as in the staging dicts.
@@ -500,7 +549,7 @@ class _Subject:
     __slots__ = ("duties", "facts")
 
     def __init__(self) -> None:
-        self.facts: dict[str, tuple[str, str, str, str]] = {}
+        self.facts: dict[str, _Fact] = {}
         self.duties: dict[str, list[Any]] = {}
 
 
@@ -622,7 +671,7 @@ class DutyMonitor:
         self._seen = self._read_seen()
         self._next_seq = self._read_next_seq()
         cats = _proactive_categories(registry) if prefilter else None
-        self._pair_categories = cats
+        self._pair_filter = _pair_filter(registry) if prefilter else None
         self._engine = PairEngine(
             fp,
             categories=cats,
@@ -674,7 +723,7 @@ class DutyMonitor:
             "SELECT ref, fact FROM facts WHERE subject = ? AND ref < ?", (subject, _EVENT_MARK)
         ):
             fact = loads_compact(text)  # compact JSON we wrote: the scanner alone
-            facts[ref] = (text, fact["t"], fact["agency"], fact["v"])
+            facts[ref] = (text, fact["t"], fact["agency"], fact["v"], self._can_ever_pair(fact))
             kinds.add(fact["t"])
         if len(kinds) == 2:
             # a raised duty needs its finding and its case standing: only then
@@ -750,7 +799,7 @@ class DutyMonitor:
 
     def _load_facts(self, subject: str) -> list[str]:
         """The subject's standing facts (their JSON), for the engine to reload."""
-        return [f[0] for f in self._subject(subject).facts.values()]
+        return [f[0] for f in self._subject(subject).facts.values() if f[4]]
 
     def _touched(self, row: list[Any]) -> None:
         """Stage a changed duty row (new rows are already staged whole)."""
@@ -1082,33 +1131,29 @@ class DutyMonitor:
         self.flush()
         return self.duties()
 
-    def _may_pair(
-        self, kind: str, agency: str, value: str, standing: Iterable[tuple[str, str, str, str]]
-    ) -> bool:
-        """Whether a new fact could complete a pair that is decided, given the standing facts.
+    def _can_ever_pair(self, fact: Mapping[str, Any]) -> bool:
+        """Whether a stored fact (its mapping) can be in a pair that is decided."""
+        pf = self._pair_filter
+        return pf is None or pf.can_pair(fact["t"], fact["agency"], fact["v"])
 
-        A finding pairs with a case of another agency, and only when its
-        category is one some proactive rule covers (the prefilter); a case
-        with such a finding of another agency.  When nothing can pair, the
-        engine need not see the fact now: it is in the store and is loaded
-        into the subject's session when an event that can pair arrives.
-        Facts are ``(text, t, agency, v)``.
+    @staticmethod
+    def _may_pair(kind: str, agency: str, standing: Iterable[_Fact]) -> bool:
+        """Whether a new fact that can pair finds a standing one to pair with.
+
+        A finding pairs with a case of another agency, a case with a finding
+        of another agency, each of them one that can pair (see
+        :class:`_PairFilter`).  When nothing can pair, the engine need not see
+        the fact now: it is in the store and is loaded into the subject's
+        session when an event that can pair arrives.
         """
-        cats = self._pair_categories
-        if kind == "finding":
-            if cats is not None and value not in cats:
-                return False
-            return any(f[1] == "case" and f[2] != agency for f in standing)
-        return any(
-            f[1] == "finding" and f[2] != agency and (cats is None or f[3] in cats)
-            for f in standing
-        )
+        other = "case" if kind == "finding" else "finding"
+        return any(f[4] and f[1] == other and f[2] != agency for f in standing)
 
-    def _can_pair(self, standing: Iterable[tuple[str, str, str, str]]) -> bool:
+    @staticmethod
+    def _can_pair(standing: Iterable[_Fact]) -> bool:
         """Whether two of the standing facts could form a pair that is decided."""
-        cats = self._pair_categories
-        facts = list(standing)
-        finders = {f[2] for f in facts if f[1] == "finding" and (cats is None or f[3] in cats)}
+        facts = [f for f in standing if f[4]]
+        finders = {f[2] for f in facts if f[1] == "finding"}
         if not finders:
             return False
         return any(f[1] == "case" and (len(finders) > 1 or f[2] not in finders) for f in facts)
@@ -1132,16 +1177,21 @@ class DutyMonitor:
             value = ev.value or ""
             text = _fact_text(agency, _utc(ev.at).isoformat(), ev.id, ev.key, kind_name, value)
             pairs = None
-            if engine.is_live(subject):
+            pf = self._pair_filter
+            live = pf is None or pf.can_pair(kind_name, agency, value)
+            if not live:
+                # it can never be in a pair that is decided: the engine never sees it
+                self.stats["engine_skipped"] += 1
+            elif engine.is_live(subject):
                 pairs = engine.assert_fact(subject, text, ev.id)
-            elif self._may_pair(kind_name, agency, value, facts.values()):
-                standing = [f[0] for f in facts.values()]
+            elif self._may_pair(kind_name, agency, facts.values()):
+                standing = [f[0] for f in facts.values() if f[4]]
                 pairs = engine.assert_fact(subject, text, ev.id, loaded=standing)
             else:
                 # nothing it could pair with: kept only, the engine sees it
                 # (with the subject's other facts) once an event can pair
                 self.stats["engine_skipped"] += 1
-            facts[ref] = (text, kind_name, agency, value)
+            facts[ref] = (text, kind_name, agency, value, live)
             key = (subject, ref)
             staged = self._staged_facts
             if key not in staged:
@@ -1172,7 +1222,7 @@ class DutyMonitor:
             del self._staged_facts[key]
         else:
             self._staged_facts[key] = None
-        if engine.is_live(subject):
+        if gone[4] and engine.is_live(subject):  # (one that cannot pair was never in it)
             if self._can_pair(facts.values()):
                 engine.retract_fact(subject, gone[0], ev.id)
             else:
