@@ -201,8 +201,14 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
     # (events so far, CPU in the monitor's calls so far, duties raised so far)
     segments: list[tuple[int, float, int]] = []
 
+    # (cache_mib only when set: the script also runs against older monitors)
+    extra = {"cache_mib": args.cache_mib} if args.cache_mib != 32 else {}
     with DutyMonitor(
-        registry, store=store, commit_every=args.commit_every, max_sessions=args.max_sessions
+        registry,
+        store=store,
+        commit_every=args.commit_every,
+        max_sessions=args.max_sessions,
+        **extra,
     ) as m:
         chunk: list[dict[str, Any]] = []
         for i, raw in enumerate(
@@ -361,6 +367,7 @@ def main() -> None:
     )
     ap.add_argument("--max-sessions", type=int, default=512)
     ap.add_argument("--commit-every", type=int, default=1000)
+    ap.add_argument("--cache-mib", type=int, default=32, help="SQLite page cache of the store")
     ap.add_argument("--deliver-every", type=int, default=10_000)
     ap.add_argument(
         "--deliver-commit-every",
@@ -401,7 +408,7 @@ def main() -> None:
     print(
         f"events={args.events:,} subjects={args.subjects:,} window={args.window or 'all'} "
         f"finding_share={args.finding_share} max_sessions={args.max_sessions} "
-        f"commit_every={args.commit_every} api={args.api} "
+        f"commit_every={args.commit_every} cache_mib={args.cache_mib} api={args.api} "
         f"deliver_commit_every={args.deliver_commit_every} opaque_ids={args.opaque_ids} "
         f"python={sys.version.split()[0]}",
         flush=True,

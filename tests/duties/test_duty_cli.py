@@ -178,6 +178,8 @@ def test_replay_into_store_then_pending(tmp_path):
             "--store",
             str(store),
             "--json",
+            "--cache-mib",
+            "64",
         ],
     )
     assert r.exit_code == 0
@@ -236,3 +238,20 @@ def test_replay_with_audit_log(tmp_path, monkeypatch):
     assert "P-1" not in log.read_text()
     v = runner.invoke(app, ["audit", "verify", str(log)])
     assert v.exit_code == 0
+
+
+def test_replay_rejects_a_cache_below_one_mib(tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "duties",
+            "replay",
+            str(_file(tmp_path, EVENTS)),
+            "--rulesets",
+            str(FI_RULESETS),
+            "--cache-mib",
+            "0",
+        ],
+    )
+    assert r.exit_code == 2
+    assert "--cache-mib" in r.output

@@ -153,6 +153,13 @@ def test_subjects_in_memory_stay_bounded(fake_registry, ev):
         DutyMonitor(fake_registry, cached_subjects=0)
 
 
+def test_the_page_cache_is_sized_as_asked(tmp_path, fake_registry):
+    with DutyMonitor(fake_registry, store=tmp_path / "d.sqlite", cache_mib=256) as m:
+        assert m._db.execute("PRAGMA cache_size").fetchone() == (-256 * 1024,)
+    with pytest.raises(ValueError, match="cache_mib must be at least 1, got `0`"):
+        DutyMonitor(fake_registry, cache_mib=0)
+
+
 def test_delivery_of_a_duty_no_longer_in_memory_sticks(fake_registry, ev):
     with DutyMonitor(fake_registry, cached_subjects=1, commit_every=1) as m:
         [duty] = m.process_many(

@@ -84,6 +84,12 @@ def replay(
     commit_every: int = typer.Option(
         1000, "--commit-every", min=1, help="Commit the store after this many events."
     ),
+    cache_mib: int = typer.Option(
+        32,
+        "--cache-mib",
+        min=1,
+        help="SQLite page cache for the store, in MiB (more memory: faster on large stores).",
+    ),
     audit: Path | None = typer.Option(
         None,
         "--audit",
@@ -124,6 +130,7 @@ def replay(
             registry,
             store=str(store) if store else ":memory:",
             commit_every=commit_every,
+            cache_mib=cache_mib,
             audit=log,
         )
     except (DutyError, ValueError) as exc:
