@@ -1,4 +1,4 @@
-"""The store's tables: rows kept by subject, raised duties by id in `pending`; older stores migrated."""
+"""The store's tables: rows kept by subject, raised duties in `pending`; older stores migrated."""
 
 from __future__ import annotations
 

@@ -538,10 +538,11 @@ class _Subject:
 
     ``facts``: ref -> (fact JSON text, ``t``, agency, ``v``, whether it can
     be in a pair that is decided: see :class:`_PairFilter`) for each open
-    case and standing finding; the engine only ever holds those that can.  ``duties``: id -> row for every duty of the
-    subject that is raised, or whose finding and case both stand (the only
-    ones a new pair could collide with), in the order raised.  Rows changed
-    since the last flush are the same list objects as in the staging dicts.
+    case and standing finding; the engine only ever holds those that can.
+    ``duties``: id -> row for every duty of the subject that is raised, or
+    whose finding and case both stand (the only ones a new pair could collide
+    with), in the order raised.  Rows changed since the last flush are the
+    same list objects as in the staging dicts.
     """
 
     __slots__ = ("duties", "facts")
