@@ -88,7 +88,7 @@ def replay(
         32,
         "--cache-mib",
         min=1,
-        help="SQLite page cache for the store, in MiB (more memory: faster on large stores).",
+        help="SQLite page cache for the store, in MiB (docs/duties.md, Performance).",
     ),
     audit: Path | None = typer.Option(
         None,

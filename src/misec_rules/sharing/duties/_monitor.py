@@ -593,8 +593,9 @@ class DutyMonitor:
     cache_mib
         SQLite's page cache for the store, in MiB (SQLite's own default is 2).
         With random subject references and a store of hundreds of MiB, 256
-        instead of 32 gave 5 % more events per second on the benchmark, for
-        240 MiB more memory (docs/duties.md, Performance).
+        instead of 32 gave 5 % more events per second in one side-by-side
+        run, for 240 MiB more memory; a single run did not show it
+        (docs/duties.md, Performance).
 
     References
     ----------
