@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -67,18 +68,15 @@ def _file(tmp_path: Path, events: list[dict], name: str = "events.jsonl") -> Pat
     return p
 
 
-def test_replay_json_prints_one_line_per_duty_in_final_state(tmp_path):
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS)),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--json",
-        ],
+def _replay(events: str, *options: str) -> Any:
+    """``misec duties replay EVENTS --rulesets rulesets/fi OPTIONS``."""
+    return runner.invoke(
+        app, ["duties", "replay", events, "--rulesets", str(FI_RULESETS), *options]
     )
+
+
+def test_replay_json_prints_one_line_per_duty_in_final_state(tmp_path):
+    r = _replay(str(_file(tmp_path, EVENTS)), "--json")
     assert r.exit_code == 0, r.output
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert [(d["subject"], d["status"]) for d in lines] == [("P-1", "raised"), ("P-2", "withdrawn")]
@@ -97,24 +95,12 @@ def test_replay_json_prints_one_line_per_duty_in_final_state(tmp_path):
         } <= set(d)
     assert lines[0]["because"] == ["e1", "e2"] and lines[1]["because"] == ["e3", "e4", "e5"]
     assert lines[0]["route"]["agency"] == "MIGRI"
-    again = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS)),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--json",
-        ],
-    )
+    again = _replay(str(_file(tmp_path, EVENTS)), "--json")
     assert [json.loads(x)["id"] for x in again.stdout.splitlines()] == [d["id"] for d in lines]
 
 
 def test_replay_table(tmp_path):
-    r = runner.invoke(
-        app, ["duties", "replay", str(_file(tmp_path, EVENTS)), "--rulesets", str(FI_RULESETS)]
-    )
+    r = _replay(str(_file(tmp_path, EVENTS)))
     assert r.exit_code == 0
     assert "SUPO->MIGRI" in r.stdout and "withdrawn" in r.stdout
 
@@ -129,19 +115,7 @@ def test_malformed_lines_exit_2_naming_line_and_field_and_apply_nothing(tmp_path
     events = _file(tmp_path, bad)
     (tmp_path / "events.jsonl").write_text(events.read_text() + "not json\n")
     store = tmp_path / "s.sqlite"
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(events),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--json",
-            "--store",
-            str(store),
-        ],
-    )
+    r = _replay(str(events), "--json", "--store", str(store))
     assert r.exit_code == 2
     errors = [json.loads(x)["error"] for x in r.stdout.splitlines()]
     assert errors == [
@@ -154,33 +128,15 @@ def test_malformed_lines_exit_2_naming_line_and_field_and_apply_nothing(tmp_path
 
 def test_replay_into_store_then_pending(tmp_path):
     store = tmp_path / "duties.sqlite"
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS[:2])),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--store",
-            str(store),
-        ],
-    )
+    r = _replay(str(_file(tmp_path, EVENTS[:2])), "--store", str(store))
     assert r.exit_code == 0
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS, "all.jsonl")),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--store",
-            str(store),
-            "--json",
-            "--cache-mib",
-            "64",
-        ],
+    r = _replay(
+        str(_file(tmp_path, EVENTS, "all.jsonl")),
+        "--store",
+        str(store),
+        "--json",
+        "--cache-mib",
+        "64",
     )
     assert r.exit_code == 0
     assert len(r.stdout.splitlines()) == 2
@@ -218,19 +174,7 @@ def test_invalid_ruleset_exits_3(tmp_path):
 def test_replay_with_audit_log(tmp_path, monkeypatch):
     monkeypatch.setenv("MISEC_AUDIT_KEY", "0123456789abcdef-key")
     log = tmp_path / "audit.jsonl"
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS)),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--audit",
-            str(log),
-            "--json",
-        ],
-    )
+    r = _replay(str(_file(tmp_path, EVENTS)), "--audit", str(log), "--json")
     assert r.exit_code == 0, r.output
     kinds = [json.loads(x)["kind"] for x in log.read_text().splitlines()]
     assert kinds.count("duty") == 3  # raised, raised, withdrawn
@@ -241,17 +185,6 @@ def test_replay_with_audit_log(tmp_path, monkeypatch):
 
 
 def test_replay_rejects_a_cache_below_one_mib(tmp_path):
-    r = runner.invoke(
-        app,
-        [
-            "duties",
-            "replay",
-            str(_file(tmp_path, EVENTS)),
-            "--rulesets",
-            str(FI_RULESETS),
-            "--cache-mib",
-            "0",
-        ],
-    )
+    r = _replay(str(_file(tmp_path, EVENTS)), "--cache-mib", "0")
     assert r.exit_code == 2
     assert "--cache-mib" in r.output
