@@ -295,10 +295,10 @@ CREATE TABLE IF NOT EXISTS pending {_PENDING_TABLE};
 # keys in no useful order.  Every key an event writes under is its subject's: its
 # facts, the mark that it was processed (in `facts`, next to them) and the
 # duties it raises or withdraws (in `duties`, in subject order).  An event
-# therefore dirties about two pages, where keys of their own (an index of event
-# ids, of every duty id, of duties by subject) made it about three of a tree
-# each, on random pages.  `events` keeps the ids of deliveries (which need not
-# name a subject) and those of events processed by versions 1 and 2.
+# therefore dirties about two pages; keyed on their own (event ids, duties in
+# the order raised with an index by subject, as in version 2) its writes went
+# to about three random pages.  `events` keeps the ids of deliveries (which
+# need not name a subject) and those of events processed by versions 1 and 2.
 
 #: Version of the store's tables.  Version 1 (0.1.0, no ``schema`` key) indexed
 #: every duty id; version 2 kept duties in the order raised, with an index by
@@ -731,8 +731,9 @@ class DutyMonitor:
             "SELECT ref, fact FROM facts WHERE subject = ? AND ref < ?", (subject, _EVENT_MARK)
         ):
             fact = loads_compact(text)  # compact JSON we wrote: the scanner alone
-            facts[ref] = (text, fact["t"], fact["agency"], fact["v"], self._can_ever_pair(fact))
-            kinds.add(fact["t"])
+            kind, agency, value = fact["t"], fact["agency"], fact["v"]
+            facts[ref] = (text, kind, agency, value, self._can_ever_pair(kind, agency, value))
+            kinds.add(kind)
         if len(kinds) == 2:
             # a raised duty needs its finding and its case standing: only then
             # can the store hold one (or one a new pair could collide with)
@@ -1139,10 +1140,10 @@ class DutyMonitor:
         self.flush()
         return self.duties()
 
-    def _can_ever_pair(self, fact: Mapping[str, Any]) -> bool:
-        """Whether a stored fact (its mapping) can be in a pair that is decided."""
+    def _can_ever_pair(self, kind: str, agency: str, value: str) -> bool:
+        """Whether a fact can be in a pair that is decided (:class:`_PairFilter`)."""
         pf = self._pair_filter
-        return pf is None or pf.can_pair(fact["t"], fact["agency"], fact["v"])
+        return pf is None or pf.can_pair(kind, agency, value)
 
     @staticmethod
     def _may_pair(kind: str, agency: str, standing: Iterable[_Fact]) -> bool:
@@ -1185,8 +1186,7 @@ class DutyMonitor:
             value = ev.value or ""
             text = _fact_text(agency, _utc(ev.at).isoformat(), ev.id, ev.key, kind_name, value)
             pairs = None
-            pf = self._pair_filter
-            live = pf is None or pf.can_pair(kind_name, agency, value)
+            live = self._can_ever_pair(kind_name, agency, value)
             if not live:
                 # it can never be in a pair that is decided: the engine never sees it
                 self.stats["engine_skipped"] += 1
