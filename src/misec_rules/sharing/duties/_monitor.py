@@ -420,21 +420,6 @@ def _date_bounds(registry: Any) -> tuple[date, ...] | None:
     return tuple(sorted(days))
 
 
-def _proactive_categories(registry: Any) -> frozenset[str] | None:
-    """Finding categories any proactive may_share/must_share rule covers, or None."""
-    rules = getattr(registry, "rules", None)
-    if rules is None:
-        return None
-    cats: set[str] = set()
-    try:
-        for rule in rules:
-            if rule.modality in ("may_share", "must_share") and "proactive" in rule.initiatives:
-                cats.update(rule.covers)
-    except AttributeError:
-        return None
-    return frozenset(cats)
-
-
 class _SeenIds:
     """A Bloom filter of processed event ids: "not seen" is certain, "maybe" asks the store.
 
@@ -503,7 +488,7 @@ class _PairFilter:
     that passes is decided as before (it may still be refused).
     """
 
-    __slots__ = ("receivers", "senders")
+    __slots__ = ("categories", "receivers", "senders")
 
     def __init__(self, rules: Iterable[Any]) -> None:
         senders: set[tuple[str, str]] = set()
@@ -514,6 +499,8 @@ class _PairFilter:
                 receivers.update((a, p) for a in rule.to_agencies for p in rule.purpose_set)
         self.senders = frozenset(senders)
         self.receivers = frozenset(receivers)
+        #: the categories some such rule sends (tested inside durable_rules too)
+        self.categories = frozenset(c for _, c in senders)
 
     def can_pair(self, kind: str, agency: str, value: str) -> bool:
         """Whether a finding (``value``: its category) or case (its type) can pair."""
@@ -678,11 +665,10 @@ class DutyMonitor:
             )
         self._seen = self._read_seen()
         self._next_seq = self._read_next_seq()
-        cats = _proactive_categories(registry) if prefilter else None
         self._pair_filter = _pair_filter(registry) if prefilter else None
         self._engine = PairEngine(
             fp,
-            categories=cats,
+            categories=self._pair_filter.categories if self._pair_filter else None,
             max_sessions=min(max_sessions, MAX_LIVE_SESSIONS),
             load=self._load_facts,
         )
