@@ -757,25 +757,18 @@ class DutyMonitor:
         """Under what an event is recorded as processed: its subject's, or none (deliveries)."""
         return ("" if ev.type == "duty_delivered" else ev.subject, ev.id)
 
-    def _processed(self, ev: DutyEvent) -> bool:
-        """Whether this event was processed (committed, flushed or staged)."""
-        key = self._event_key(ev)
+    def _processed(self, key: tuple[str, str]) -> bool:
+        """Whether the event with this key was processed (committed, flushed or staged)."""
         if key in self._staged_events:
             return True
-        if not self._seen.maybe(ev.id):
-            return False
-        db = self._db
-        if key[0]:
-            row = db.execute(
-                "SELECT 1 FROM facts WHERE subject = ? AND ref = ?", (key[0], _EVENT_MARK + ev.id)
-            ).fetchone()
-            if row is not None:
-                return True
-        # deliveries, and events processed by versions 1 and 2 of the store
-        return db.execute("SELECT 1 FROM events WHERE id = ?", (ev.id,)).fetchone() is not None
+        return self._seen.maybe(key[1]) and bool(self._processed_keys([key]))
 
     def _processed_keys(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of these events (keys from :meth:`_event_key`) the store holds as processed."""
+        """Which of these events (keys from :meth:`_event_key`) the store holds as processed.
+
+        A key is processed if its subject's mark is in ``facts`` or its id in
+        ``events`` (deliveries, and events processed by versions 1 and 2).
+        """
         if not keys:
             return set()
         db = self._db
@@ -1028,10 +1021,11 @@ class DutyMonitor:
         """
         ev = event if isinstance(event, DutyEvent) else parse_event(event)
         with self._lock:
-            if self._processed(ev):
+            key = self._event_key(ev)
+            if self._processed(key):
                 self.stats["skipped"] += 1
                 return []
-            changed = self._process_new(ev, True)
+            changed = self._process_new(ev, key, True)
         if self.audit is not None:
             for duty in changed:
                 self.audit.record_duty(duty)
@@ -1088,7 +1082,7 @@ class DutyMonitor:
                 if key in done or key in self._staged_events:
                     self.stats["skipped"] += 1
                     continue
-                changed = self._process_new(ev, build)
+                changed = self._process_new(ev, key, build)
                 done.add(key)  # a flush may have moved it out of the staged ids
                 if changed:
                     if audit is not None:
@@ -1097,11 +1091,14 @@ class DutyMonitor:
                     if collect:
                         out.extend(changed)
 
-    def _process_new(self, ev: DutyEvent, collect: bool) -> list[SharingDuty]:
-        """Apply an event not processed before (the lock held); roll back on failure."""
+    def _process_new(self, ev: DutyEvent, key: tuple[str, str], collect: bool) -> list[SharingDuty]:
+        """Apply an event not processed before (``key``: its :meth:`_event_key`; the lock held).
+
+        Rolls back to the last commit on failure.
+        """
         try:
             rows = self._apply(ev)
-            self._staged_events[self._event_key(ev)] = None
+            self._staged_events[key] = None
             seen = self._seen
             seen.add(ev.id)
             if seen.full:
