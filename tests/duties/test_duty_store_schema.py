@@ -62,11 +62,18 @@ def _pending_ids(store: Path) -> list[str]:
 
 
 def _downgrade(store: Path, version: int) -> None:
-    """Rewrite a current store as version 1 or 2 wrote it (same rows, the old tables)."""
+    """Rewrite a current store as version 1, 2 or 3 wrote it (same rows, the old tables)."""
     db = sqlite3.connect(store, isolation_level=None)
     try:
-        statements = [st for st in (_V1 if version == 1 else _V2).split(";") if st.strip()]
         db.execute("BEGIN")
+        # up to version 3, withdrawn duties were rows of `duties` like the others
+        db.execute(f"INSERT INTO duties ({_COLUMNS}) SELECT {_COLUMNS} FROM withdrawn")
+        db.execute("DROP TABLE withdrawn")
+        if version == 3:
+            db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+            db.execute("COMMIT")
+            return
+        statements = [st for st in (_V1 if version == 1 else _V2).split(";") if st.strip()]
         db.execute("ALTER TABLE duties RENAME TO duties_now")
         db.execute("DROP TABLE pending")
         db.execute(statements[0])  # the old duties table
@@ -102,7 +109,7 @@ def test_pending_holds_exactly_the_raised_duties(tmp_path, fake_registry, ev):
     assert {d.status for d in read_duties(store)} == {"raised", "delivered", "withdrawn"}
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_older_store_is_migrated_with_nothing_lost(tmp_path, ev, version):
     store = tmp_path / "d.sqlite"
     events = _events(ev)
@@ -177,3 +184,30 @@ def test_events_are_marked_processed_under_their_subject(tmp_path, fake_registry
         assert db.execute("SELECT id FROM events").fetchall() == [(delivery["id"],)]
     finally:
         db.close()
+
+
+def _table_ids(store: Path, table: str) -> list[tuple[str, str]]:
+    db = sqlite3.connect(store)
+    try:
+        return db.execute(f"SELECT id, status FROM {table} ORDER BY seq").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("commit_every", [1, 100])
+def test_withdrawn_duties_leave_the_subjects_rows(tmp_path, fake_registry, ev, commit_every):
+    """A withdrawn duty is in `withdrawn` only, whether it was stored raised or not.
+
+    With ``commit_every=1`` S1's duty is in the store, raised, when its case
+    closes (moved); with 100 it is raised and withdrawn before the first write.
+    """
+    store = tmp_path / "d.sqlite"
+    with DutyMonitor(fake_registry, store=store, commit_every=commit_every) as m:
+        m.process_many(_events(ev))
+        m.mark_delivered(m.pending()[0].id)
+        final = [(d.id, d.status) for d in m.duties()]
+    assert [s for _, s in final] == ["withdrawn", "delivered", "raised"]
+    assert _table_ids(store, "withdrawn") == final[:1]
+    assert _table_ids(store, "duties") == final[1:]
+    assert [(d.id, d.status) for d in read_duties(store, status="withdrawn")] == final[:1]
+    assert [(d.id, d.status) for d in read_duties(store)] == final
