@@ -380,6 +380,10 @@ _CHUNK = 256
 )
 
 
+#: Inserts a :func:`_store_row` into the table named by ``format``.
+_INSERT_ROW = f"INSERT INTO {{}} ({_DUTY_COLUMNS}, seq) VALUES ({','.join('?' * 12)})"
+
+
 def _store_row(row: Sequence[Any]) -> tuple[Any, ...]:
     """A duty row in memory as the store's inserts take it: its columns, then ``seq``."""
     return (*row[:_BECAUSE], _because_json(row[_BECAUSE]), row[_RAISED], row[_SEQ])
@@ -563,8 +567,8 @@ class _Subject:
     be in a pair that is decided: see :class:`_PairFilter`) for each open
     case and standing finding; the engine only ever holds those that can.
     ``duties``: id -> row for every duty of the subject that is raised, or
-    whose finding and case both stand (the only ones a new pair could collide
-    with), in the order raised.  Rows changed since the last flush are the
+    delivered while its finding and case both stand (the only ones a new pair
+    could collide with), in the order raised.  Rows changed since the last flush are the
     same list objects as in the staging dicts.
     """
 
@@ -854,11 +858,11 @@ class DutyMonitor:
         if self._new_duties:
             new = self._new_duties.values()
             db.executemany(
-                f"INSERT INTO duties ({_DUTY_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                _INSERT_ROW.format("duties"),
                 [_store_row(r) for r in new if r[_STATUS] != "withdrawn"],
             )
             db.executemany(
-                f"INSERT INTO withdrawn ({_DUTY_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                _INSERT_ROW.format("withdrawn"),
                 [_store_row(r) for r in new if r[_STATUS] == "withdrawn"],
             )
             db.executemany(
@@ -885,7 +889,7 @@ class DutyMonitor:
                 [(r[_SUBJECT], r[_SEQ]) for r in moved],
             )
             db.executemany(
-                f"INSERT INTO withdrawn ({_DUTY_COLUMNS}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                _INSERT_ROW.format("withdrawn"),
                 [_store_row(r) for r in moved],
             )
             db.executemany("DELETE FROM pending WHERE id = ?", [(r[_ID],) for r in changed])
