@@ -211,10 +211,7 @@ def bench_monitor(args: argparse.Namespace, store: Path) -> dict[str, Any]:
         **extra,
     ) as m:
         chunk: list[dict[str, Any]] = []
-        for i, raw in enumerate(
-            stream(args),
-            1,
-        ):
+        for i, raw in enumerate(stream(args), 1):
             chunk.append(raw)
             if len(chunk) < step and i < args.events:
                 continue
@@ -303,10 +300,7 @@ def bench_durable_alone(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     c0 = time.process_time()
     samples: list[tuple[int, float]] = []
-    for i, raw in enumerate(
-        stream(args),
-        1,
-    ):
+    for i, raw in enumerate(stream(args), 1):
         if i % args.sample_every == 0:
             samples.append((i, rss_mb()))
         sid = raw["subject"]
