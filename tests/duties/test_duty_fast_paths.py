@@ -100,7 +100,8 @@ def test_staged_writes_reach_the_store_at_each_commit(tmp_path, fake_registry, e
             try:
                 return db.execute(
                     "SELECT (SELECT count(*) FROM facts WHERE ref > '~'), "
-                    "(SELECT count(*) FROM facts WHERE ref < '~'), (SELECT count(*) FROM duties)"
+                    "(SELECT count(*) FROM facts WHERE ref < '~'), "
+                    "(SELECT count(*) FROM duties) + (SELECT count(*) FROM withdrawn)"
                 ).fetchone()
             finally:
                 db.close()
